@@ -1,0 +1,95 @@
+#include "job_routes.hpp"
+
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/NumberParser.h>
+
+#include "errors.hpp"
+
+namespace dray::api {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+template <typename Json>
+Response json(int status, const Json& value) {
+  std::ostringstream out;
+  value.stringify(out);
+  return Response{status, out.str(), "application/json", {}};
+}
+
+std::size_t parseIndex(const Request& request) {
+  auto it = request.query.find("index");
+  if (it == request.query.end() || it->second.empty()) return 0;
+  Poco::UInt64 index = 0;
+  if (!Poco::NumberParser::tryParseUnsigned64(it->second, index) || it->second.front() == '+') {
+    throw HttpError(400, "index must be a non-negative whole number, got '" + it->second + "'");
+  }
+  return static_cast<std::size_t>(index);
+}
+
+[[noreturn]] void noSuchJob(const std::string& id) { throw HttpError(404, "no such job: " + id); }
+
+Response createJob(core::JobService& service, const Request& request) {
+  try {
+    core::CreatedJob created = service.create(request.body);
+    Response response{201, created.body, "application/json", {}};
+    response.headers.emplace_back("Location", "/jobs/" + created.id);
+    return response;
+  } catch (const core::ValidationError& e) {
+    throw HttpError(400, e.what());
+  }
+}
+
+Response listJobs(core::JobService& service) {
+  Array jobs;
+  for (const auto& id : service.list()) {
+    Object entry;
+    entry.set("id", id);
+    jobs.add(entry);
+  }
+  return json(200, jobs);
+}
+
+Response getJob(core::JobService& service, const std::string& id) {
+  auto job = service.find(id);
+  if (!job) noSuchJob(id);
+  Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+  body.set("id", job->id);
+  body.set("stepsCompleted", static_cast<Poco::UInt64>(job->completed_steps));
+  body.set("status", job->status);
+  return json(200, body);
+}
+
+Response getLog(core::JobService& service, const std::string& id, const Request& request) {
+  std::size_t from = parseIndex(request);
+  auto lines = service.log(id, from);
+  if (!lines) noSuchJob(id);
+  Array array;
+  for (auto& line : *lines) array.add(std::move(line));
+  Object body;
+  body.set("lines", array);
+  return json(200, body);
+}
+
+Response deleteJob(core::JobService& service, const std::string& id) {
+  if (!service.remove(id)) noSuchJob(id);
+  return Response{204, "", "", {}};
+}
+
+}  // namespace
+
+void addJobRoutes(Router& router, core::JobService& service) {
+  router.add("POST", "/jobs", [&service](const Request& r, const PathParams&) { return createJob(service, r); });
+  router.add("GET", "/jobs", [&service](const Request&, const PathParams&) { return listJobs(service); });
+  router.add("GET", "/jobs/{id}", [&service](const Request&, const PathParams& p) { return getJob(service, p[0]); });
+  router.add("DELETE", "/jobs/{id}",
+             [&service](const Request&, const PathParams& p) { return deleteJob(service, p[0]); });
+  router.add("GET", "/jobs/{id}/log",
+             [&service](const Request& r, const PathParams& p) { return getLog(service, p[0], r); });
+}
+
+}  // namespace dray::api

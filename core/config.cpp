@@ -1,0 +1,67 @@
+#include "config.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include <Poco/NumberParser.h>
+#include <Poco/StringTokenizer.h>
+
+namespace dray::core {
+namespace {
+
+unsigned long parseNumber(const std::string& what, const std::string& text, unsigned long min,
+                          unsigned long max) {
+  Poco::UInt64 value = 0;
+  if (!Poco::NumberParser::tryParseUnsigned64(text, value) || value < min || value > max) {
+    throw std::invalid_argument(what + " must be a whole number from " + std::to_string(min) +
+                                " to " + std::to_string(max) + ", got '" + text + "'");
+  }
+  return static_cast<unsigned long>(value);
+}
+
+std::string chooseStorage() {
+  std::string chosen = envOr("DRAY_STORAGE", "");
+  if (!chosen.empty()) return chosen;
+  // The original found Redis through a link-style REDIS_PORT; keep that working.
+  if (!envOr("REDIS_PORT", "").empty() || !envOr("REDIS_URL", "").empty()) return "redis";
+  return "memory";
+}
+
+}  // namespace
+
+std::string envOr(const std::string& name, const std::string& fallback) {
+  const char* value = std::getenv(name.c_str());
+  return value ? std::string(value) : fallback;
+}
+
+Config loadConfig(int argc, const char* const argv[], const std::string& default_plugin_dir) {
+  Config config;
+  config.log_level = envOr("LOG_LEVEL", "info");
+  config.storage = chooseStorage();
+  config.runtime = envOr("DRAY_RUNTIME", "docker");
+  config.workers = parseNumber("DRAY_WORKERS", envOr("DRAY_WORKERS", "4"), 1, 1024);
+  config.spool_memory = parseNumber("DRAY_SPOOL_MEMORY", envOr("DRAY_SPOOL_MEMORY", "1048576"), 0, 1ul << 34);
+  config.max_body = parseNumber("DRAY_MAX_BODY", envOr("DRAY_MAX_BODY", "1048576"), 1024, 1ul << 30);
+  std::string path = envOr("DRAY_PLUGIN_PATH", default_plugin_dir);
+  Poco::StringTokenizer dirs(path, ":", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+  config.plugin_dirs.assign(dirs.begin(), dirs.end());
+
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if ((arg == "-p" || arg == "--port") && i + 1 < argc) {
+      config.port = static_cast<std::uint16_t>(parseNumber("port", argv[++i], 0, 65535));
+    } else {
+      throw std::invalid_argument("unknown argument '" + arg + "'\n" + usage());
+    }
+  }
+  return config;
+}
+
+std::string usage() {
+  return "usage: dray [-p PORT]\n"
+         "  -p, --port PORT   listen port (default 3000; 0 picks a free one)\n"
+         "environment: LOG_LEVEL, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_PLUGIN_PATH,\n"
+         "             DRAY_RUNTIME, DRAY_SPOOL_MEMORY, DRAY_MAX_BODY (see README.md)\n";
+}
+
+}  // namespace dray::core

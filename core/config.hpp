@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dray::core {
+
+/// Process configuration, read once at start-up from the environment and argv.
+struct Config {
+  std::uint16_t port = 3000;
+  std::string log_level = "info";
+  std::vector<std::string> plugin_dirs;   ///< DRAY_PLUGIN_PATH, colon-separated
+  std::string storage;                    ///< DRAY_STORAGE, or chosen from REDIS_* / "memory"
+  std::string runtime = "docker";         ///< DRAY_RUNTIME
+  unsigned workers = 4;                   ///< DRAY_WORKERS: jobs run at the same time
+  std::size_t spool_memory = 1 << 20;     ///< DRAY_SPOOL_MEMORY: bytes kept in RAM between steps
+  std::size_t max_body = 1 << 20;         ///< DRAY_MAX_BODY: largest accepted request body
+};
+
+/// Reads an environment variable, or `fallback` when unset.
+std::string envOr(const std::string& name, const std::string& fallback);
+
+/// Builds the configuration. `default_plugin_dir` is used when DRAY_PLUGIN_PATH is unset.
+/// Throws std::invalid_argument naming the bad setting.
+Config loadConfig(int argc, const char* const argv[], const std::string& default_plugin_dir);
+
+/// Usage text for --help.
+std::string usage();
+
+}  // namespace dray::core

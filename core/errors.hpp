@@ -1,0 +1,13 @@
+#pragma once
+
+#include <stdexcept>
+
+namespace dray::core {
+
+/// The client sent something we cannot accept; the message names the problem (HTTP 4xx).
+class ValidationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace dray::core

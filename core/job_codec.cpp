@@ -1,0 +1,124 @@
+#include "job_codec.hpp"
+
+#include <sstream>
+
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include "errors.hpp"
+
+namespace dray::core {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+[[noreturn]] void reject(const std::string& message) { throw ValidationError(message); }
+
+std::string optionalString(const Object& object, const std::string& key, const std::string& where,
+                           const std::string& fallback = "") {
+  if (!object.has(key) || object.isNull(key)) return fallback;
+  Poco::Dynamic::Var value = object.get(key);
+  if (!value.isString()) reject(where + "." + key + " must be a string");
+  std::string text = value.extract<std::string>();
+  if (text.size() > kMaxStringLength) {
+    reject(where + "." + key + " is longer than " + std::to_string(kMaxStringLength) + " bytes");
+  }
+  return text;
+}
+
+bool optionalBool(const Object& object, const std::string& key, const std::string& where) {
+  if (!object.has(key) || object.isNull(key)) return false;
+  Poco::Dynamic::Var value = object.get(key);
+  if (value.type() != typeid(bool)) reject(where + "." + key + " must be true or false");
+  return value.extract<bool>();
+}
+
+Array::Ptr optionalArray(const Object& object, const std::string& key, const std::string& where) {
+  if (!object.has(key) || object.isNull(key)) return nullptr;
+  Array::Ptr array = object.getArray(key);  // null Ptr when the value is not an array
+  if (!array) reject(where + "." + key + " must be an array");
+  return array;
+}
+
+std::vector<sdk::EnvVar> decodeEnvironment(const Object& owner, const std::string& where) {
+  std::vector<sdk::EnvVar> result;
+  Array::Ptr entries = optionalArray(owner, "environment", where);
+  if (!entries) return result;
+  if (entries->size() > kMaxEnvVars) reject(where + ".environment has more than " + std::to_string(kMaxEnvVars) + " entries");
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const std::string at = where + ".environment[" + std::to_string(i) + "]";
+    Object::Ptr entry = entries->getObject(i);
+    if (!entry) reject(at + " must be an object with variable and value");
+    std::string variable = optionalString(*entry, "variable", at);
+    if (variable.empty()) reject(at + " needs a non-empty variable");
+    if (variable.find('=') != std::string::npos || variable.find('\0') != std::string::npos) {
+      reject(at + ".variable must not contain '=' or NUL");
+    }
+    result.push_back({variable, optionalString(*entry, "value", at)});
+  }
+  return result;
+}
+
+StepDefinition decodeStep(const Array& steps, std::size_t index) {
+  const std::string where = "steps[" + std::to_string(index) + "]";
+  Object::Ptr object = steps.getObject(index);
+  if (!object) reject(where + " must be an object");
+  StepDefinition step;
+  step.source = optionalString(*object, "source", where);
+  if (step.source.empty()) reject(where + " needs a source (the image to run)");
+  step.name = optionalString(*object, "name", where);
+  step.output = optionalString(*object, "output", where, "stdout");
+  if (step.output.empty()) reject(where + ".output must not be empty");
+  step.refresh = optionalBool(*object, "refresh", where);
+  step.begin_delimiter = optionalString(*object, "beginDelimiter", where);
+  step.end_delimiter = optionalString(*object, "endDelimiter", where);
+  if (step.begin_delimiter.empty() != step.end_delimiter.empty()) {
+    reject(where + " needs both beginDelimiter and endDelimiter, or neither");
+  }
+  step.environment = decodeEnvironment(*object, where);
+  return step;
+}
+
+Object::Ptr parseObject(const std::string& body) {
+  if (body.empty()) reject("request body is empty; expected a job as JSON");
+  Poco::Dynamic::Var root;
+  try {
+    // Keep the client's key order so the echo reads like what was sent.
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+    root = parser.parse(body);
+  } catch (const Poco::Exception& e) {
+    reject("request body is not valid JSON: " + e.message());
+  }
+  if (root.type() != typeid(Object::Ptr)) reject("a job must be a JSON object");
+  return root.extract<Object::Ptr>();
+}
+
+}  // namespace
+
+DecodedJob decodeJob(const std::string& body) {
+  Object::Ptr document = parseObject(body);
+  DecodedJob decoded{{}, document};
+  JobDefinition& job = decoded.definition;
+  job.name = optionalString(*document, "name", "job");
+  job.environment = decodeEnvironment(*document, "job");
+  Array::Ptr steps = optionalArray(*document, "steps", "job");
+  if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");
+  if (steps->size() > kMaxSteps) reject("job has more than " + std::to_string(kMaxSteps) + " steps");
+  for (std::size_t i = 0; i < steps->size(); ++i) job.steps.push_back(decodeStep(*steps, i));
+  return decoded;
+}
+
+std::string encodeCreatedJob(const Object::Ptr& document, const std::string& id) {
+  Object echo(Poco::JSON_PRESERVE_KEY_ORDER);
+  echo.set("id", id);
+  for (const auto& key : document->getNames()) {
+    if (key != "id") echo.set(key, document->get(key));
+  }
+  std::ostringstream out;
+  echo.stringify(out);
+  return out.str();
+}
+
+}  // namespace dray::core

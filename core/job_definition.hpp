@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dray/sdk/types.hpp"
+
+namespace dray::core {
+
+/// One step exactly as the client described it (before resolution).
+struct StepDefinition {
+  std::string name;
+  std::string source;
+  std::string output = "stdout";
+  bool refresh = false;
+  std::string begin_delimiter;
+  std::string end_delimiter;
+  std::vector<sdk::EnvVar> environment;
+};
+
+/// A decoded, validated job description.
+struct JobDefinition {
+  std::string name;
+  std::vector<sdk::EnvVar> environment;
+  std::vector<StepDefinition> steps;
+};
+
+}  // namespace dray::core

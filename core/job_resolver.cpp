@@ -1,0 +1,50 @@
+#include "job_resolver.hpp"
+
+#include <algorithm>
+
+#include "errors.hpp"
+
+namespace dray::core {
+
+std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,
+                                          const std::vector<sdk::EnvVar>& step) {
+  std::vector<sdk::EnvVar> merged;
+  auto put = [&merged](const sdk::EnvVar& var) {
+    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.name == var.name; });
+    if (it == merged.end()) {
+      merged.push_back(var);
+    } else {
+      it->value = var.value;
+    }
+  };
+  std::for_each(job.begin(), job.end(), put);
+  std::for_each(step.begin(), step.end(), put);
+  return merged;
+}
+
+ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels) {
+  ResolvedJob resolved{id, job.name, {}};
+  for (std::size_t i = 0; i < job.steps.size(); ++i) {
+    const StepDefinition& step = job.steps[i];
+    sdk::OutputChannel* channel = channels.find(step.output);
+    if (!channel) {
+      throw ValidationError("steps[" + std::to_string(i) + "].output '" + step.output +
+                            "' is not stdout, stderr, an absolute path, or accepted by a loaded output plugin");
+    }
+    ResolvedStep out;
+    out.spec.job_id = id;
+    out.spec.index = i;
+    out.spec.name = step.name;
+    out.spec.image = step.source;
+    out.spec.refresh = step.refresh;
+    out.spec.env = mergeEnvironment(job.environment, step.environment);
+    out.spec.output = step.output;
+    out.channel = channel;
+    out.begin_delimiter = step.begin_delimiter;
+    out.end_delimiter = step.end_delimiter;
+    resolved.steps.push_back(std::move(out));
+  }
+  return resolved;
+}
+
+}  // namespace dray::core

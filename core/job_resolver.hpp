@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "channel_set.hpp"
+#include "dray/sdk/types.hpp"
+#include "job_definition.hpp"
+
+namespace dray::core {
+
+/// A step ready for the runner: plain data plus the channel that captures its output.
+struct ResolvedStep {
+  sdk::StepSpec spec;
+  sdk::OutputChannel* channel = nullptr;
+  std::string begin_delimiter;  ///< both empty = pass everything on
+  std::string end_delimiter;
+};
+
+struct ResolvedJob {
+  std::string id;
+  std::string name;
+  std::vector<ResolvedStep> steps;
+};
+
+/// Merges environments (job first, step overrides by name, first-definition order kept)
+/// and picks each step's channel. Throws ValidationError when no channel accepts an output.
+ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels);
+
+/// Job env then step env; a later definition of a name replaces the value in place.
+std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,
+                                          const std::vector<sdk::EnvVar>& step);
+
+}  // namespace dray::core

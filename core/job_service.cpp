@@ -1,0 +1,41 @@
+#include "job_service.hpp"
+
+#include <Poco/String.h>
+#include <Poco/UUIDGenerator.h>
+
+#include "job_codec.hpp"
+#include "job_resolver.hpp"
+
+namespace dray::core {
+
+std::string JobService::newJobId() {
+  return Poco::toUpper(Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
+}
+
+CreatedJob JobService::create(const std::string& body) {
+  DecodedJob decoded = decodeJob(body);
+  const std::string id = newJobId();
+  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_);
+  CreatedJob created{id, encodeCreatedJob(decoded.document, id)};
+
+  sdk::JobRecord record;
+  record.id = id;
+  record.description = created.body;
+  record.total_steps = resolved.steps.size();
+  record.status = sdk::kStatusRunning;
+  storage_.createJob(record);
+  try {
+    runner_.submit(std::move(resolved));
+  } catch (...) {
+    storage_.deleteJob(id);  // never leave a record that no worker will finish
+    throw;
+  }
+  return created;
+}
+
+std::optional<std::vector<std::string>> JobService::log(const std::string& id, std::size_t from) {
+  if (!storage_.getJob(id)) return std::nullopt;
+  return storage_.readLog(id, from);
+}
+
+}  // namespace dray::core

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <functional>
+#include <istream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include "docker_endpoint.hpp"
+
+namespace dray::plugins::runtime::docker {
+
+/// Engine API version we speak.
+inline constexpr const char* kApiPrefix = "/v1.41";
+
+struct DockerResponse {
+  int status = 0;
+  std::string body;  ///< whole body; for streamed calls only on errors
+};
+
+/// A raw duplex stream to a container after the attach upgrade.
+struct AttachedStream {
+  Poco::Net::StreamSocket socket;
+  std::string leftover;  ///< stream bytes Poco read past the 101 headers: feed them first
+};
+
+/// Talks to the Docker Engine API over pooled keep-alive sessions. Thread-safe: each
+/// call borrows a session, and a session that saw any error is dropped, never reused.
+/// Network failures throw sdk::EngineError naming the endpoint.
+class DockerClient {
+ public:
+  explicit DockerClient(DockerEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+  /// A request with an optional JSON body; reads the whole response.
+  DockerResponse request(const std::string& method, const std::string& path, const std::string& json_body = "",
+                         Poco::Timespan timeout = Poco::Timespan(60, 0));
+
+  /// A bodyless request whose 2xx body is handed to `read_body` as a stream (the rest
+  /// is drained afterwards). Other statuses return with their body.
+  DockerResponse streamed(const std::string& method, const std::string& path,
+                          const std::function<void(std::istream&)>& read_body,
+                          Poco::Timespan timeout = Poco::Timespan(600, 0));
+
+  /// POST /containers/{id}/attach with the tcp upgrade, on a connection of its own.
+  AttachedStream attach(const std::string& container_id);
+
+  const DockerEndpoint& endpoint() const { return endpoint_; }
+
+ private:
+  using SessionPtr = std::unique_ptr<Poco::Net::HTTPClientSession>;
+  SessionPtr acquire();
+  void release(SessionPtr session);
+  [[noreturn]] void fail(const std::string& method, const std::string& path, const std::exception& e) const;
+
+  DockerEndpoint endpoint_;
+  std::mutex mutex_;
+  std::vector<SessionPtr> idle_;
+};
+
+/// The "message" field of an engine error body, or the body itself.
+std::string engineMessage(const std::string& body);
+
+}  // namespace dray::plugins::runtime::docker

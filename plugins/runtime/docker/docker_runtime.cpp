@@ -1,0 +1,197 @@
+#include "docker_runtime.hpp"
+
+#include <atomic>
+#include <sstream>
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+
+#include "container_files.hpp"
+#include "dray/sdk/errors.hpp"
+#include "image_reference.hpp"
+#include "stream_pump.hpp"
+
+namespace dray::plugins::runtime::docker {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// Wait blocks for as long as the step runs; step timeouts are enforced by killing.
+const Poco::Timespan kWaitTimeout(7 * 24 * 3600, 0);
+
+std::string encodeQuery(const std::string& value) {
+  std::string encoded;
+  Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]\"{}", encoded);
+  return encoded;
+}
+
+std::string encodePath(const std::string& value) {
+  std::string encoded;
+  Poco::URI::encode(value, "?#%", encoded);
+  return encoded;
+}
+
+std::string stringify(const Object& object) {
+  std::ostringstream out;
+  object.stringify(out);
+  return out.str();
+}
+
+Object::Ptr parseObject(const std::string& body) {
+  Poco::JSON::Parser parser;
+  return parser.parse(body).extract<Object::Ptr>();
+}
+
+// Removes the container when the run ends, however it ends.
+class ContainerGuard {
+ public:
+  ContainerGuard(DockerRuntime& runtime, std::string id) : runtime_(runtime), id_(std::move(id)) {}
+  ~ContainerGuard() { runtime_.remove(id_); }
+  ContainerGuard(const ContainerGuard&) = delete;
+  ContainerGuard& operator=(const ContainerGuard&) = delete;
+
+ private:
+  DockerRuntime& runtime_;
+  std::string id_;
+};
+
+}  // namespace
+
+std::string createBody(const sdk::ContainerSpec& spec) {
+  Object body;
+  body.set("Image", spec.image);
+  Array env;
+  for (const auto& entry : spec.env) env.add(entry);
+  body.set("Env", env);
+  Object labels;
+  for (const auto& [key, value] : spec.labels) labels.set(key, value);
+  body.set("Labels", labels);
+  body.set("AttachStdin", true);
+  body.set("AttachStdout", true);
+  body.set("AttachStderr", true);
+  body.set("OpenStdin", true);
+  body.set("StdinOnce", true);
+  body.set("Tty", false);
+  return stringify(body);
+}
+
+bool DockerRuntime::imagePresent(const std::string& image) {
+  DockerResponse response = client_.request("GET", "/images/" + encodePath(image) + "/json");
+  if (response.status == 200) return true;
+  if (response.status == 404) return false;
+  throw sdk::EngineError("cannot inspect image " + image + ": " + engineMessage(response.body));
+}
+
+void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log) {
+  ImageReference ref = parseImageReference(image);
+  std::string path = "/images/create?fromImage=" + encodeQuery(ref.repository) + "&tag=" +
+                     encodeQuery(ref.digest.empty() ? ref.tag : ref.digest);
+  job_log.info("pulling image " + image);
+  std::string error;
+  // The engine answers 200 and reports failures inside the progress stream.
+  DockerResponse response = client_.streamed("POST", path, [&error](std::istream& in) {
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("\"error\"") == std::string::npos) continue;
+      try {
+        error = parseObject(line)->getValue<std::string>("error");
+      } catch (const std::exception&) {
+        error = line;
+      }
+    }
+  });
+  if (response.status / 100 != 2) error = engineMessage(response.body);
+  if (!error.empty()) throw sdk::ImageUnavailable("cannot pull image " + image + ": " + error);
+  job_log.info("pulled image " + image);
+}
+
+void DockerRuntime::ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) {
+  if (refresh || !imagePresent(image)) pull(image, job_log);
+}
+
+std::string DockerRuntime::create(const sdk::ContainerSpec& spec) {
+  DockerResponse response = client_.request("POST", "/containers/create", createBody(spec));
+  if (response.status != 201) {
+    throw sdk::EngineError("cannot create a container from " + spec.image + ": " + engineMessage(response.body));
+  }
+  return parseObject(response.body)->getValue<std::string>("Id");
+}
+
+void DockerRuntime::start(const std::string& id) {
+  DockerResponse response = client_.request("POST", "/containers/" + id + "/start");
+  if (response.status != 204 && response.status != 304) {
+    throw sdk::EngineError("cannot start container " + id + ": " + engineMessage(response.body));
+  }
+}
+
+void DockerRuntime::kill(const std::string& id) {
+  try {
+    client_.request("POST", "/containers/" + id + "/kill");
+  } catch (const std::exception& e) {
+    logger_.warn("cannot kill container " + id + ": " + e.what());
+  }
+}
+
+int DockerRuntime::wait(const std::string& id) {
+  DockerResponse response = client_.request("POST", "/containers/" + id + "/wait", "", kWaitTimeout);
+  if (response.status != 200) {
+    throw sdk::EngineError("cannot wait for container " + id + ": " + engineMessage(response.body));
+  }
+  return parseObject(response.body)->getValue<int>("StatusCode");
+}
+
+int DockerRuntime::run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) {
+  const std::string id = create(spec);
+  ContainerGuard guard(*this, id);
+  logger_.debug("container " + id.substr(0, 12) + " created from " + spec.image);
+  AttachedStream stream = client_.attach(id);
+  std::atomic<bool> started{false};
+  std::stop_callback on_stop(stop, [this, &id, &started] {
+    if (started) kill(id);
+  });
+  if (stop.stop_requested()) throw sdk::EngineError("canceled");
+  start(id);
+  started = true;
+  if (stop.stop_requested()) kill(id);  // a stop that raced with start
+  try {
+    pumpStreams(stream, io);
+  } catch (const Poco::Exception& e) {
+    throw sdk::EngineError("lost the stream of container " + id.substr(0, 12) + ": " + e.displayText());
+  }
+  int exit_code = wait(id);
+  if (stop.stop_requested()) throw sdk::EngineError("canceled");
+  DockerContainerFiles files(client_, id);
+  hook.afterExit(exit_code, files);
+  return exit_code;
+}
+
+std::vector<std::string> DockerRuntime::listLabelled(const std::string& key) {
+  Object filter;
+  Array labels;
+  labels.add(key);
+  filter.set("label", labels);
+  DockerResponse response = client_.request("GET", "/containers/json?all=1&filters=" + encodeQuery(stringify(filter)));
+  if (response.status != 200) throw sdk::EngineError("cannot list containers: " + engineMessage(response.body));
+  Poco::JSON::Parser parser;
+  auto list = parser.parse(response.body).extract<Array::Ptr>();
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < list->size(); ++i) ids.push_back(list->getObject(i)->getValue<std::string>("Id"));
+  return ids;
+}
+
+void DockerRuntime::remove(const std::string& container_id) {
+  try {
+    DockerResponse response = client_.request("DELETE", "/containers/" + container_id + "?force=1");
+    if (response.status != 204 && response.status != 404) {
+      logger_.warn("cannot remove container " + container_id + ": " + engineMessage(response.body));
+    }
+  } catch (const std::exception& e) {
+    logger_.warn("cannot remove container " + container_id + ": " + e.what());
+  }
+}
+
+}  // namespace dray::plugins::runtime::docker

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+
+#include "docker_client.hpp"
+#include "dray/sdk/log.hpp"
+#include "dray/sdk/runtime.hpp"
+
+namespace dray::plugins::runtime::docker {
+
+/// Runs steps as containers on a Docker engine (Engine API 1.41):
+/// create -> attach (before start, so no output is lost) -> start -> stream -> wait ->
+/// exit hook -> remove. The remove is armed right after create and runs on every path.
+/// Thread-safe: all state is in the pooled client.
+class DockerRuntime final : public sdk::Runtime {
+ public:
+  DockerRuntime(DockerEndpoint endpoint, sdk::Logger& logger) : client_(std::move(endpoint)), logger_(logger) {}
+
+  void ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) override;
+  int run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override;
+  std::vector<std::string> listLabelled(const std::string& key) override;
+  void remove(const std::string& container_id) override;
+
+  DockerClient& client() { return client_; }
+
+ private:
+  bool imagePresent(const std::string& image);
+  void pull(const std::string& image, sdk::Logger& job_log);
+  std::string create(const sdk::ContainerSpec& spec);
+  void start(const std::string& id);
+  void kill(const std::string& id);
+  int wait(const std::string& id);
+
+  DockerClient client_;
+  sdk::Logger& logger_;
+};
+
+/// The JSON body of POST /containers/create for a spec: stdin attached and closed after
+/// its end (StdinOnce), no TTY so stdout and stderr stay apart.
+std::string createBody(const sdk::ContainerSpec& spec);
+
+}  // namespace dray::plugins::runtime::docker

@@ -1,0 +1,64 @@
+#include "memory_storage.hpp"
+
+#include <mutex>
+
+#include "dray/sdk/errors.hpp"
+
+namespace dray::plugins::storage::memory {
+
+void MemoryStorage::createJob(const sdk::JobRecord& job) {
+  std::unique_lock lock(mutex_);
+  auto [it, inserted] = jobs_.try_emplace(job.id, Entry{job, {}, next_sequence_});
+  if (!inserted) throw sdk::StorageError("job " + job.id + " already exists");
+  order_.emplace(next_sequence_++, job.id);
+}
+
+std::optional<sdk::JobRecord> MemoryStorage::getJob(const std::string& id) {
+  std::shared_lock lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return std::nullopt;
+  return it->second.record;
+}
+
+std::vector<std::string> MemoryStorage::listJobs() {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> ids;
+  ids.reserve(order_.size());
+  for (const auto& [sequence, id] : order_) ids.push_back(id);
+  return ids;
+}
+
+bool MemoryStorage::deleteJob(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return false;
+  order_.erase(it->second.sequence);
+  jobs_.erase(it);
+  return true;
+}
+
+void MemoryStorage::setStatus(const std::string& id, const std::string& status) {
+  std::unique_lock lock(mutex_);
+  if (auto it = jobs_.find(id); it != jobs_.end()) it->second.record.status = status;
+}
+
+void MemoryStorage::setCompletedSteps(const std::string& id, std::size_t completed) {
+  std::unique_lock lock(mutex_);
+  if (auto it = jobs_.find(id); it != jobs_.end()) it->second.record.completed_steps = completed;
+}
+
+void MemoryStorage::appendLog(const std::string& id, const std::vector<std::string>& lines) {
+  std::unique_lock lock(mutex_);
+  if (auto it = jobs_.find(id); it != jobs_.end()) {
+    it->second.log.insert(it->second.log.end(), lines.begin(), lines.end());
+  }
+}
+
+std::vector<std::string> MemoryStorage::readLog(const std::string& id, std::size_t from) {
+  std::shared_lock lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || from >= it->second.log.size()) return {};
+  return {it->second.log.begin() + static_cast<std::ptrdiff_t>(from), it->second.log.end()};
+}
+
+}  // namespace dray::plugins::storage::memory

@@ -1,0 +1,54 @@
+/// Runtime: runs one container with stdin from a source and stdout/stderr into sinks.
+#pragma once
+
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "dray/sdk/container_files.hpp"
+#include "dray/sdk/log.hpp"
+#include "dray/sdk/plugin.hpp"
+#include "dray/sdk/stream.hpp"
+#include "dray/sdk/types.hpp"
+#include "dray/sdk/visibility.hpp"
+
+namespace dray::sdk {
+
+/// Called once the container exited and before it is removed.
+class DRAY_SDK_API ExitHook {
+ public:
+  virtual ~ExitHook() = default;
+  virtual void afterExit(int exit_code, ContainerFiles& files) = 0;
+};
+
+/// Where a container's streams come from and go to. All three outlive the run call.
+struct RunIo {
+  ByteSource& stdin_source;
+  ByteSink& stdout_sink;   ///< written from the calling thread only
+  ByteSink& stderr_sink;   ///< written from the calling thread only
+};
+
+/// Runs containers. One instance serves all workers: every method may be called
+/// concurrently. Everything created carries `spec.labels` so orphans can be found.
+class DRAY_SDK_API Runtime : public Plugin {
+ public:
+  /// Makes `image` available: pulls it when missing or when `refresh` is true.
+  /// Progress goes to `job_log`. Throws ImageUnavailable with the engine's message.
+  virtual void ensureImage(const std::string& image, bool refresh, Logger& job_log) = 0;
+
+  /// Creates, attaches, starts and waits for a container, then calls `hook` and removes
+  /// the container on every path (also on exceptions and stop). Stdin is streamed from
+  /// `io.stdin_source` and closed at its end. When `stop` is requested the container is
+  /// killed and EngineError("canceled") is thrown.
+  /// @return the container's exit code. Throws EngineError on engine failures.
+  virtual int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook,
+                  std::stop_token stop) = 0;
+
+  /// Ids of containers (running or not) carrying label `key`, for orphan reaping.
+  virtual std::vector<std::string> listLabelled(const std::string& key) = 0;
+
+  /// Force-removes a container; no error if it is already gone.
+  virtual void remove(const std::string& container_id) = 0;
+};
+
+}  // namespace dray::sdk

@@ -1,0 +1,45 @@
+/// Storage: where jobs, their status and their log live.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dray/sdk/plugin.hpp"
+#include "dray/sdk/types.hpp"
+
+namespace dray::sdk {
+
+/// Keeps job records and logs. Every method may be called concurrently from API threads
+/// and worker threads. Failures throw StorageError. Updates to an id that does not exist
+/// (e.g. deleted while running) are ignored, never recreate the job.
+class DRAY_SDK_API Storage : public Plugin {
+ public:
+  /// Stores a new job; `job.id` is unique.
+  virtual void createJob(const JobRecord& job) = 0;
+
+  /// The job, or nullopt if unknown.
+  virtual std::optional<JobRecord> getJob(const std::string& id) = 0;
+
+  /// All job ids, oldest first.
+  virtual std::vector<std::string> listJobs() = 0;
+
+  /// Removes the job, its status and its log. False if it did not exist.
+  virtual bool deleteJob(const std::string& id) = 0;
+
+  virtual void setStatus(const std::string& id, const std::string& status) = 0;
+  virtual void setCompletedSteps(const std::string& id, std::size_t completed) = 0;
+
+  /// Appends lines to the job log, keeping their order. A batch may be buffered, but
+  /// must be readable after flush() and soon (well under a second) without it.
+  virtual void appendLog(const std::string& id, const std::vector<std::string>& lines) = 0;
+
+  /// Log lines from position `from` (0-based) to the end; empty when past the end.
+  virtual std::vector<std::string> readLog(const std::string& id, std::size_t from) = 0;
+
+  /// Makes every appended line durable and readable. Default: nothing to do.
+  virtual void flush() {}
+};
+
+}  // namespace dray::sdk

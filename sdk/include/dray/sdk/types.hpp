@@ -1,0 +1,50 @@
+/// Plain data the host hands to plugins after it decoded and resolved a job.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dray::sdk {
+
+/// One environment variable.
+struct EnvVar {
+  std::string name;
+  std::string value;
+};
+
+/// A step as resolved by the host: job and step environment already merged (step wins),
+/// output spec already matched to a channel. Plugins never see the raw JSON.
+struct StepSpec {
+  std::string job_id;
+  std::size_t index = 0;       ///< 0-based position in the job
+  std::string name;            ///< may be empty
+  std::string image;           ///< as given in `source`
+  bool refresh = false;        ///< pull even when the image is present
+  std::vector<EnvVar> env;     ///< merged, in first-definition order
+  std::string output;          ///< the output spec, e.g. "stdout", "/out.txt"
+};
+
+/// What the runtime creates. Output channels may adjust it in Capture::prepare.
+struct ContainerSpec {
+  std::string image;
+  std::vector<std::string> env;                 ///< "NAME=value"
+  std::map<std::string, std::string> labels;    ///< the host adds dray.job / dray.step
+};
+
+/// Job status strings kept compatible with the original API.
+inline constexpr const char* kStatusRunning = "running";
+inline constexpr const char* kStatusComplete = "complete";
+inline constexpr const char* kStatusError = "error";
+
+/// A job as storage keeps it.
+struct JobRecord {
+  std::string id;                 ///< upper-case 8-4-4-4-12 hex
+  std::string description;        ///< the submitted job as JSON text (opaque to storage)
+  std::size_t total_steps = 0;
+  std::size_t completed_steps = 0;
+  std::string status = kStatusRunning;
+};
+
+}  // namespace dray::sdk

@@ -26,4 +26,11 @@ std::vector<std::string> ChannelSet::names() const {
   return result;
 }
 
+std::string ChannelSet::nameOf(const sdk::OutputChannel* channel) const {
+  for (const auto& [name, candidate] : channels_) {
+    if (candidate.get() == channel) return name;
+  }
+  return "";
+}
+
 }  // namespace dray::core

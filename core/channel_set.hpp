@@ -19,6 +19,9 @@ class ChannelSet {
 
   std::vector<std::string> names() const;
 
+  /// The name a channel was added under, or "" for an unknown pointer.
+  std::string nameOf(const sdk::OutputChannel* channel) const;
+
  private:
   std::vector<std::pair<std::string, std::shared_ptr<sdk::OutputChannel>>> channels_;
 };

@@ -1,4 +1,5 @@
-# dray_add_plugin(<kind> <name> SOURCES <registration.cpp> [IMPL <behaviour sources…>] [LIBS <targets…>])
+# dray_add_plugin(<kind> <name> SOURCES <registration.cpp> [IMPL <behaviour sources…>] [LIBS <targets…>]
+#                 [OUTPUT_DIR <dir>] [NO_INSTALL])
 #
 # Builds the MODULE `dray-<kind>-<name>` that the core loads from DRAY_PLUGIN_PATH.
 # With IMPL, the behaviour is also built as a static library `dray-<kind>-<name>-impl`
@@ -6,7 +7,7 @@
 # The same file is installed with the SDK, so in-tree and out-of-tree plugins use
 # the identical line.
 function(dray_add_plugin kind name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;IMPL;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIR" "SOURCES;IMPL;LIBS" ${ARGN})
   set(target dray-${kind}-${name})
   if(ARG_IMPL)
     add_library(${target}-impl STATIC ${ARG_IMPL})
@@ -26,7 +27,9 @@ function(dray_add_plugin kind name)
     OUTPUT_NAME ${target}
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  if(DEFINED DRAY_PLUGIN_OUTPUT_DIR)
+  if(ARG_OUTPUT_DIR)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIR})
+  elseif(DEFINED DRAY_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${DRAY_PLUGIN_OUTPUT_DIR})
   endif()
   # Unresolved symbols must fail the build, not kill the host at first call.
@@ -38,8 +41,10 @@ function(dray_add_plugin kind name)
   if(COMMAND dray_enable_warnings)
     dray_enable_warnings(${target})
   endif()
-  if(NOT DEFINED DRAY_PLUGIN_INSTALL_DIR)
-    set(DRAY_PLUGIN_INSTALL_DIR lib/dray/plugins)
+  if(NOT ARG_NO_INSTALL)
+    if(NOT DEFINED DRAY_PLUGIN_INSTALL_DIR)
+      set(DRAY_PLUGIN_INSTALL_DIR lib/dray/plugins)
+    endif()
+    install(TARGETS ${target} LIBRARY DESTINATION ${DRAY_PLUGIN_INSTALL_DIR})
   endif()
-  install(TARGETS ${target} LIBRARY DESTINATION ${DRAY_PLUGIN_INSTALL_DIR})
 endfunction()

@@ -1,0 +1,92 @@
+#include "job_routes.hpp"
+
+#include <Poco/JSON/Parser.h>
+#include <catch2/catch.hpp>
+
+#include "fake_runtime.hpp"
+#include "memory_storage.hpp"
+#include "stdout_channel.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace dray;
+
+struct Api {
+  test::FakeRuntime runtime;
+  plugins::storage::memory::MemoryStorage storage;
+  core::ChannelSet channels;
+  core::JobRunner runner{storage, runtime, 2, 1024};
+  core::JobService service{storage, runner, channels};
+  api::Router router;
+
+  Api() {
+    channels.add("stdout", std::make_shared<plugins::output::stdout::StdoutChannel>());
+    runtime.define("hello", [](const std::string&, const sdk::ContainerSpec&) {
+      return test::FakeStepResult{"hello\nworld\n", "", 0, {}};
+    });
+    api::addJobRoutes(router, service);
+  }
+
+  api::Response call(const std::string& method, const std::string& path, const std::string& body = "",
+                     std::multimap<std::string, std::string> query = {}) {
+    return router.dispatch(api::Request{method, path, std::move(query), body});
+  }
+
+  std::string createHelloJob() {
+    auto created = call("POST", "/jobs", R"({"name":"hi","steps":[{"source":"hello"}]})");
+    REQUIRE(created.status == 201);
+    std::string id = Poco::JSON::Parser().parse(created.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
+    REQUIRE(test::waitUntil([&] { return storage.getJob(id)->status == "complete"; }, std::chrono::seconds(10)));
+    return id;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("POST /jobs answers 201 with the job echoed and an upper-case id", "[api][jobs]") {
+  Api api;
+  auto created = api.call("POST", "/jobs", R"({"name":"hi","steps":[{"source":"hello"}]})");
+  CHECK(created.status == 201);
+  CHECK_THAT(created.body, Catch::Matches(R"(\{"id":"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}","name":"hi","steps":\[\{"source":"hello"\}\]\})"));
+}
+
+TEST_CASE("GET /jobs, /jobs/{id} and /jobs/{id}/log report the job", "[api][jobs]") {
+  Api api;
+  std::string id = api.createHelloJob();
+  CHECK(api.call("GET", "/jobs").body == R"([{"id":")" + id + R"("}])");
+  CHECK(api.call("GET", "/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":1,"status":"complete"})");
+  CHECK(api.call("GET", "/jobs/" + id + "/log").body == R"({"lines":["hello","world"]})");
+  CHECK(api.call("GET", "/v1/jobs/" + id + "/log", "", {{"index", "1"}}).body == R"({"lines":["world"]})");
+  CHECK(api.call("GET", "/jobs/" + id + "/log", "", {{"index", "99"}}).body == R"({"lines":[]})");
+}
+
+TEST_CASE("a bad index is a 400", "[api][jobs]") {
+  Api api;
+  std::string id = api.createHelloJob();
+  for (const std::string bad : {"-1", "abc", "1.5", "+3", "99999999999999999999999"}) {
+    INFO(bad);
+    auto response = api.call("GET", "/jobs/" + id + "/log", "", {{"index", bad}});
+    CHECK(response.status == 400);
+    CHECK_THAT(response.body, Catch::Contains("index must be a non-negative whole number"));
+  }
+}
+
+TEST_CASE("DELETE removes a job and unknown ids are 404", "[api][jobs]") {
+  Api api;
+  std::string id = api.createHelloJob();
+  CHECK(api.call("DELETE", "/jobs/" + id).status == 204);
+  CHECK(api.call("GET", "/jobs/" + id).status == 404);
+  CHECK(api.call("DELETE", "/jobs/" + id).status == 404);
+  CHECK(api.call("GET", "/jobs/" + id + "/log").status == 404);
+  CHECK(api.call("GET", "/jobs/NOPE").body == R"({"error":"no such job: NOPE"})");
+}
+
+TEST_CASE("invalid jobs are 400 and never stored", "[api][jobs]") {
+  Api api;
+  auto response = api.call("POST", "/jobs", R"({"steps":[{"source":"hello","output":"carrier-pigeon"}]})");
+  CHECK(response.status == 400);
+  CHECK_THAT(response.body, Catch::Contains("steps[0].output 'carrier-pigeon' is not stdout"));
+  CHECK(api.call("POST", "/jobs", "not json").status == 400);
+  CHECK(api.call("GET", "/jobs").body == "[]");
+}

@@ -1,0 +1,68 @@
+#include "router.hpp"
+
+#include <catch2/catch.hpp>
+
+using dray::api::HttpError;
+using dray::api::PathParams;
+using dray::api::Request;
+using dray::api::Response;
+using dray::api::Router;
+
+namespace {
+
+Router makeRouter() {
+  Router router;
+  router.add("GET", "/jobs", [](const Request&, const PathParams&) { return Response{200, "list", "text/plain", {}}; });
+  router.add("POST", "/jobs", [](const Request& r, const PathParams&) { return Response{201, r.body, "text/plain", {}}; });
+  router.add("GET", "/jobs/{id}", [](const Request&, const PathParams& p) { return Response{200, "job " + p[0], "text/plain", {}}; });
+  router.add("GET", "/jobs/{id}/log", [](const Request&, const PathParams& p) { return Response{200, "log " + p[0], "text/plain", {}}; });
+  router.add("GET", "/boom", [](const Request&, const PathParams&) -> Response { throw std::runtime_error("kaput"); });
+  router.add("GET", "/teapot", [](const Request&, const PathParams&) -> Response { throw HttpError(418, "short and stout"); });
+  return router;
+}
+
+Response call(const Router& router, const std::string& method, const std::string& path) {
+  return router.dispatch(Request{method, path, {}, "body"});
+}
+
+}  // namespace
+
+TEST_CASE("routes match literal segments and capture placeholders", "[api][router]") {
+  auto router = makeRouter();
+  CHECK(call(router, "GET", "/jobs").body == "list");
+  CHECK(call(router, "POST", "/jobs").body == "body");
+  CHECK(call(router, "GET", "/jobs/ABC").body == "job ABC");
+  CHECK(call(router, "GET", "/jobs/ABC/log").body == "log ABC");
+  CHECK(call(router, "GET", "/jobs/").body == "list");
+}
+
+TEST_CASE("every route also answers under a version prefix", "[api][router]") {
+  auto router = makeRouter();
+  CHECK(call(router, "GET", "/v1/jobs/X").body == "job X");
+  CHECK(call(router, "GET", "/v42/jobs").body == "list");
+  CHECK(call(router, "GET", "/vx/jobs").status == 404);
+  CHECK(call(router, "GET", "/v/jobs").status == 404);
+}
+
+TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow, as JSON", "[api][router]") {
+  auto router = makeRouter();
+  auto missing = call(router, "GET", "/nothing/here");
+  CHECK(missing.status == 404);
+  CHECK(missing.content_type == "application/json");
+  CHECK_THAT(missing.body, Catch::StartsWith("{\"error\":"));
+  auto wrong = call(router, "PUT", "/jobs");
+  CHECK(wrong.status == 405);
+  REQUIRE(wrong.headers.size() == 1);
+  CHECK(wrong.headers[0] == std::make_pair(std::string("Allow"), std::string("GET, POST")));
+  CHECK(call(router, "DELETE", "/jobs/X/log").status == 405);
+}
+
+TEST_CASE("handler exceptions become JSON errors", "[api][router]") {
+  auto router = makeRouter();
+  auto boom = call(router, "GET", "/boom");
+  CHECK(boom.status == 500);
+  CHECK(boom.body == R"({"error":"internal error: kaput"})");
+  auto teapot = call(router, "GET", "/teapot");
+  CHECK(teapot.status == 418);
+  CHECK(teapot.body == R"({"error":"short and stout"})");
+}

@@ -1,0 +1,59 @@
+#include "config.hpp"
+
+#include <cstdlib>
+
+#include <catch2/catch.hpp>
+
+#include "spdlog_logger.hpp"
+
+using dray::core::loadConfig;
+
+namespace {
+
+struct EnvGuard {
+  std::vector<std::string> names;
+  void set(const std::string& name, const std::string& value) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+    names.push_back(name);
+  }
+  ~EnvGuard() {
+    for (const auto& n : names) ::unsetenv(n.c_str());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("defaults: port 3000, memory storage, docker runtime", "[core][config]") {
+  const char* argv[] = {"dray"};
+  auto config = loadConfig(1, argv, "/opt/plugins");
+  CHECK(config.port == 3000);
+  CHECK(config.storage == "memory");
+  CHECK(config.runtime == "docker");
+  CHECK(config.plugin_dirs == std::vector<std::string>{"/opt/plugins"});
+}
+
+TEST_CASE("environment and -p override the defaults", "[core][config]") {
+  EnvGuard env;
+  env.set("DRAY_WORKERS", "8");
+  env.set("DRAY_PLUGIN_PATH", "/a::/b");
+  env.set("REDIS_PORT", "tcp://127.0.0.1:6379");
+  const char* argv[] = {"dray", "-p", "8080"};
+  auto config = loadConfig(3, argv, "/opt/plugins");
+  CHECK(config.port == 8080);
+  CHECK(config.workers == 8);
+  CHECK(config.storage == "redis");  // a link-style REDIS_PORT selects Redis, as in the original
+  CHECK(config.plugin_dirs == std::vector<std::string>{"/a", "/b"});
+}
+
+TEST_CASE("bad settings are refused with their name", "[core][config]") {
+  EnvGuard env;
+  const char* argv[] = {"dray", "-p", "99999"};
+  CHECK_THROWS_WITH(loadConfig(3, argv, ""), Catch::Contains("port must be a whole number"));
+  const char* unknown[] = {"dray", "--bogus"};
+  CHECK_THROWS_WITH(loadConfig(2, unknown, ""), Catch::Contains("unknown argument '--bogus'"));
+  env.set("DRAY_WORKERS", "0");
+  CHECK_THROWS_WITH(loadConfig(1, argv, ""), Catch::Contains("DRAY_WORKERS"));
+  CHECK_THROWS_WITH(dray::core::configureLogging("loud"), Catch::Contains("LOG_LEVEL must be one of"));
+  CHECK_NOTHROW(dray::core::configureLogging("panic"));
+  CHECK_NOTHROW(dray::core::configureLogging("info"));
+}

@@ -1,0 +1,92 @@
+#include "job_codec.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "errors.hpp"
+
+using dray::core::decodeJob;
+using dray::core::ValidationError;
+
+namespace {
+
+std::string errorOf(const std::string& body) {
+  try {
+    decodeJob(body);
+  } catch (const ValidationError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a full job decodes with defaults", "[core][codec]") {
+  auto decoded = decodeJob(R"({"name":"Word Job","environment":[{"variable":"A","value":"1"}],
+    "steps":[{"source":"x/randword","environment":[{"variable":"WORD_COUNT","value":"10"}]},
+             {"name":"up","source":"x/upper","output":"stderr","refresh":true},
+             {"source":"x/rev","output":"/out.txt","beginDelimiter":"BEGIN","endDelimiter":"END"}]})");
+  const auto& job = decoded.definition;
+  CHECK(job.name == "Word Job");
+  REQUIRE(job.environment.size() == 1);
+  CHECK(job.environment[0].name == "A");
+  REQUIRE(job.steps.size() == 3);
+  CHECK(job.steps[0].output == "stdout");
+  CHECK_FALSE(job.steps[0].refresh);
+  CHECK(job.steps[0].environment[0].value == "10");
+  CHECK(job.steps[1].name == "up");
+  CHECK(job.steps[1].output == "stderr");
+  CHECK(job.steps[1].refresh);
+  CHECK(job.steps[2].begin_delimiter == "BEGIN");
+  CHECK(job.steps[2].end_delimiter == "END");
+}
+
+TEST_CASE("bad jobs are rejected with a message naming the problem", "[core][codec]") {
+  CHECK(errorOf("") == "request body is empty; expected a job as JSON");
+  CHECK_THAT(errorOf("{"), Catch::StartsWith("request body is not valid JSON"));
+  CHECK_THAT(errorOf("[1,2]"), Catch::Contains("must be a JSON object"));
+  CHECK_FALSE(errorOf("\"steps\"").empty());  // a bare scalar is no job either
+  CHECK_THAT(errorOf("{}"), Catch::Contains("non-empty steps"));
+  CHECK_THAT(errorOf(R"({"steps":[]})"), Catch::Contains("non-empty steps"));
+  CHECK_THAT(errorOf(R"({"steps":{}})"), Catch::Contains("job.steps must be an array"));
+  CHECK_THAT(errorOf(R"({"steps":[{}]})"), Catch::Contains("steps[0] needs a source"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":""}]})"), Catch::Contains("steps[0] needs a source"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":5}]})"), Catch::Contains("steps[0].source must be a string"));
+  CHECK_THAT(errorOf(R"({"steps":[1]})"), Catch::Contains("steps[0] must be an object"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","refresh":"yes"}]})"), Catch::Contains("refresh must be true or false"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","output":""}]})"), Catch::Contains("output must not be empty"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","beginDelimiter":"B"}]})"), Catch::Contains("both beginDelimiter and endDelimiter"));
+  CHECK_THAT(errorOf(R"({"name":7,"steps":[{"source":"a"}]})"), Catch::Contains("job.name must be a string"));
+}
+
+TEST_CASE("environment entries need a variable and a string value", "[core][codec]") {
+  CHECK_THAT(errorOf(R"({"environment":[{"value":"1"}],"steps":[{"source":"a"}]})"),
+             Catch::Contains("job.environment[0] needs a non-empty variable"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","environment":[{"variable":"A","value":1}]}]})"),
+             Catch::Contains("steps[0].environment[0].value must be a string"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","environment":["A=1"]}]})"),
+             Catch::Contains("steps[0].environment[0] must be an object"));
+  CHECK_THAT(errorOf(R"({"environment":{"A":"1"},"steps":[{"source":"a"}]})"),
+             Catch::Contains("job.environment must be an array"));
+  CHECK_THAT(errorOf(R"({"environment":[{"variable":"A=B","value":"1"}],"steps":[{"source":"a"}]})"),
+             Catch::Contains("must not contain '='"));
+}
+
+TEST_CASE("limits keep one request small", "[core][codec]") {
+  std::string steps;
+  for (std::size_t i = 0; i <= dray::core::kMaxSteps; ++i) steps += std::string(i ? "," : "") + R"({"source":"a"})";
+  CHECK_THAT(errorOf(R"({"steps":[)" + steps + "]}"), Catch::Contains("more than 256 steps"));
+  std::string huge(dray::core::kMaxStringLength + 1, 'x');
+  CHECK_THAT(errorOf(R"({"steps":[{"source":")" + huge + R"("}]})"), Catch::Contains("longer than"));
+}
+
+TEST_CASE("the created job echoes the document with id first", "[core][codec]") {
+  auto decoded = decodeJob(R"({"name":"n","steps":[{"source":"a"}],"extra":{"k":[1,2]}})");
+  std::string echo = dray::core::encodeCreatedJob(decoded.document, "ID-1");
+  CHECK(echo == R"({"id":"ID-1","name":"n","steps":[{"source":"a"}],"extra":{"k":[1,2]}})");
+}
+
+TEST_CASE("unicode survives the echo", "[core][codec]") {
+  auto decoded = decodeJob(R"({"name":"Wörter ✓","steps":[{"source":"a"}]})");
+  CHECK(decoded.definition.name == "Wörter ✓");
+  CHECK_THAT(dray::core::encodeCreatedJob(decoded.document, "X"), Catch::Contains("Wörter ✓"));
+}

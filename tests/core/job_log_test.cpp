@@ -1,0 +1,34 @@
+#include "job_log.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "memory_storage.hpp"
+
+using dray::core::JobLogger;
+using dray::core::JobLogWriter;
+
+TEST_CASE("stdout and stderr lines reach the job log in arrival order", "[core][joblog]") {
+  dray::plugins::storage::memory::MemoryStorage storage;
+  storage.createJob({"J", "{}", 1, 0, "running"});
+  JobLogWriter writer(storage, "J");
+  writer.onStdout("out 1\nout");
+  writer.onStderr("err 1\n");
+  writer.onStdout(" 2\n");
+  writer.onStderr("tail without newline");
+  writer.finish();
+  JobLogger(storage, "J").warn("a note");
+  CHECK(storage.readLog("J", 0) ==
+        std::vector<std::string>{"out 1", "err 1", "out 2", "tail without newline", "dray: a note"});
+}
+
+TEST_CASE("over-long log lines are split and marked", "[core][joblog]") {
+  dray::plugins::storage::memory::MemoryStorage storage;
+  storage.createJob({"J", "{}", 1, 0, "running"});
+  JobLogWriter writer(storage, "J");
+  writer.onStdout(std::string(64 * 1024 + 10, 'x') + "\n");
+  writer.finish();
+  auto lines = storage.readLog("J", 0);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == std::string(64 * 1024, 'x') + std::string(dray::core::kContinuedMarker));
+  CHECK(lines[1] == std::string(10, 'x'));
+}

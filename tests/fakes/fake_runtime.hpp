@@ -1,0 +1,84 @@
+#pragma once
+
+// A scripted sdk::Runtime for core and API unit tests: each image name maps to a
+// behaviour; every call is recorded. No Docker involved.
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dray/sdk/errors.hpp"
+#include "dray/sdk/runtime.hpp"
+#include "string_streams.hpp"
+
+namespace dray::test {
+
+/// Files a fake container "wrote", served to captures after exit.
+class FakeContainerFiles final : public sdk::ContainerFiles {
+ public:
+  explicit FakeContainerFiles(std::map<std::string, std::string> files) : files_(std::move(files)) {}
+  bool copyFileOut(const std::string& path, sdk::ByteSink& sink) override {
+    auto it = files_.find(path);
+    if (it == files_.end()) return false;
+    sink.write(it->second);
+    return true;
+  }
+
+ private:
+  std::map<std::string, std::string> files_;
+};
+
+/// What a fake step does with its stdin; returns the exit code.
+struct FakeStepResult {
+  std::string out;
+  std::string err;
+  int exit_code = 0;
+  std::map<std::string, std::string> files;
+};
+using FakeBehaviour = std::function<FakeStepResult(const std::string& stdin_data, const sdk::ContainerSpec& spec)>;
+
+class FakeRuntime final : public sdk::Runtime {
+ public:
+  void define(const std::string& image, FakeBehaviour behaviour) { behaviours_[image] = std::move(behaviour); }
+
+  void ensureImage(const std::string& image, bool refresh, sdk::Logger&) override {
+    std::lock_guard lock(mutex_);
+    if (refresh) pulls_.push_back(image);
+    if (!behaviours_.count(image)) throw sdk::ImageUnavailable("cannot pull image " + image + ": not found");
+  }
+
+  int run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token) override {
+    {
+      std::lock_guard lock(mutex_);
+      runs_.push_back(spec);
+    }
+    std::string input = drain(io.stdin_source);
+    FakeStepResult result = behaviours_.at(spec.image)(input, spec);
+    io.stdout_sink.write(result.out);
+    io.stderr_sink.write(result.err);
+    FakeContainerFiles files(result.files);
+    hook.afterExit(result.exit_code, files);
+    return result.exit_code;
+  }
+
+  std::vector<std::string> listLabelled(const std::string&) override { return {}; }
+  void remove(const std::string&) override {}
+
+  std::vector<sdk::ContainerSpec> runs() const {
+    std::lock_guard lock(mutex_);
+    return runs_;
+  }
+  std::vector<std::string> pulls() const {
+    std::lock_guard lock(mutex_);
+    return pulls_;
+  }
+
+ private:
+  std::map<std::string, FakeBehaviour> behaviours_;
+  mutable std::mutex mutex_;
+  std::vector<sdk::ContainerSpec> runs_;
+  std::vector<std::string> pulls_;
+};
+
+}  // namespace dray::test

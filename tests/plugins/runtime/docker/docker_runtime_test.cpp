@@ -1,0 +1,158 @@
+// The docker runtime against the real engine (CTest label "docker").
+#include "docker_runtime.hpp"
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "dray/sdk/errors.hpp"
+#include "job_service.hpp"
+#include "string_streams.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace dray;
+using plugins::runtime::docker::DockerRuntime;
+using plugins::runtime::docker::parseDockerHost;
+
+struct Engine {
+  test::RecordingLogger logger;
+  DockerRuntime runtime{parseDockerHost("unix:///var/run/docker.sock"), logger};
+  std::string label = core::JobService::newJobId();  // unique per test: finds only our containers
+
+  sdk::ContainerSpec script(const std::string& code) const {
+    sdk::ContainerSpec spec;
+    spec.image = "dray-test/script";
+    spec.env = {"SCRIPT=" + code};
+    spec.labels = {{"dray.job", label}, {"dray.step", "0"}};
+    return spec;
+  }
+  std::size_t leftovers() const { return test::containersOfJob(label).size(); }
+};
+
+// Remembers the exit code and optionally copies a file out.
+class Hook final : public sdk::ExitHook {
+ public:
+  explicit Hook(std::string path = "") : path_(std::move(path)) {}
+  void afterExit(int exit_code, sdk::ContainerFiles& files) override {
+    code = exit_code;
+    if (!path_.empty()) found = files.copyFileOut(path_, file);
+  }
+  int code = -1;
+  bool found = false;
+  test::StringSink file;
+
+ private:
+  std::string path_;
+};
+
+struct Run {
+  test::StringSink out, err;
+  Hook hook;
+  int code = -1;
+};
+
+Run run(Engine& engine, const std::string& code, const std::string& input = "", std::string file = "",
+        std::stop_token stop = {}) {
+  Run r;
+  r.hook = Hook(std::move(file));
+  test::StringSource in(input, 7000);  // odd read sizes on purpose
+  sdk::RunIo io{in, r.out, r.err};
+  r.code = engine.runtime.run(engine.script(code), io, r.hook, stop);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("stdout, stderr and the exit code come back and the container is removed", "[docker][runtime]") {
+  Engine engine;
+  auto r = run(engine, "echo out; echo err >&2; echo \"$SCRIPT\" | wc -c >/dev/null; exit 7");
+  CHECK(r.code == 7);
+  CHECK(r.hook.code == 7);
+  CHECK(r.out.data == "out\n");
+  CHECK(r.err.data == "err\n");
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("stdin is streamed in and closed at its end", "[docker][runtime]") {
+  Engine engine;
+  std::string input;
+  for (int i = 0; i < 200000; ++i) input += "line " + std::to_string(i) + "\n";  // ~2.5 MB
+  auto r = run(engine, "cat", input);
+  CHECK(r.code == 0);
+  CHECK(r.out.data.size() == input.size());
+  CHECK(r.out.data == input);
+}
+
+TEST_CASE("a step that ignores its stdin does not hang the run", "[docker][runtime]") {
+  Engine engine;
+  auto started = std::chrono::steady_clock::now();
+  auto r = run(engine, "echo done", std::string(8 * 1024 * 1024, 'x'));
+  CHECK(r.code == 0);
+  CHECK(r.out.data == "done\n");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("files are copied out of the exited container", "[docker][runtime]") {
+  Engine engine;
+  auto found = run(engine, "mkdir -p /out && printf 'a\\nb\\n' > /out/r.txt", "", "/out/r.txt");
+  CHECK(found.hook.found);
+  CHECK(found.hook.file.data == "a\nb\n");
+  auto missing = run(engine, "true", "", "/nope.txt");
+  CHECK_FALSE(missing.hook.found);
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("a missing image fails with the engine's message", "[docker][runtime]") {
+  Engine engine;
+  test::RecordingLogger job_log;
+  CHECK_THROWS_AS(engine.runtime.ensureImage("dray-test/does-not-exist", false, job_log), sdk::ImageUnavailable);
+  CHECK_THROWS_WITH(engine.runtime.ensureImage("dray-test/does-not-exist", false, job_log),
+                    Catch::Contains("cannot pull image dray-test/does-not-exist"));
+  CHECK_NOTHROW(engine.runtime.ensureImage("dray-test/script", false, job_log));
+}
+
+TEST_CASE("a stop request kills and removes the running container", "[docker][runtime]") {
+  Engine engine;
+  std::stop_source stop;
+  std::thread stopper([&] {
+    test::waitUntil([&] { return engine.leftovers() == 1; }, std::chrono::seconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.request_stop();
+  });
+  auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(run(engine, "sleep 60", "", "", stop.get_token()), Catch::Contains("canceled"));
+  stopper.join();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("a sink that throws still gets the container removed", "[docker][runtime]") {
+  Engine engine;
+  class Exploding final : public sdk::ByteSink {
+   public:
+    void write(std::string_view) override { throw std::runtime_error("sink failed"); }
+  } exploding;
+  test::StringSink err;
+  test::StringSource in("");
+  Hook hook;
+  sdk::RunIo io{in, exploding, err};
+  CHECK_THROWS_WITH(engine.runtime.run(engine.script("yes | head -n 100000"), io, hook, {}),
+                    Catch::Contains("sink failed"));
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("labelled containers are listed for orphan reaping", "[docker][runtime]") {
+  Engine engine;
+  int status = 0;
+  std::string id = test::shell("docker create --label dray.job=" + engine.label + " dray-test/busybox true", &status);
+  REQUIRE(status == 0);
+  id = id.substr(0, id.find('\n'));
+  auto listed = engine.runtime.listLabelled("dray.job");
+  CHECK(std::find(listed.begin(), listed.end(), id) != listed.end());
+  engine.runtime.remove(id);
+  engine.runtime.remove(id);  // already gone: no error
+  CHECK(engine.leftovers() == 0);
+}

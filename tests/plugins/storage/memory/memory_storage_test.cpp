@@ -1,0 +1,59 @@
+#include "memory_storage.hpp"
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "dray/sdk/errors.hpp"
+
+using dray::plugins::storage::memory::MemoryStorage;
+using dray::sdk::JobRecord;
+
+TEST_CASE("jobs are created, listed oldest first, updated and deleted", "[plugins][memory]") {
+  MemoryStorage storage;
+  storage.createJob({"B", "{}", 2, 0, "running"});
+  storage.createJob({"A", "{}", 3, 0, "running"});
+  CHECK(storage.listJobs() == std::vector<std::string>{"B", "A"});
+  CHECK_THROWS_AS(storage.createJob({"A", "{}", 1, 0, "running"}), dray::sdk::StorageError);
+  storage.setCompletedSteps("A", 2);
+  storage.setStatus("A", "error");
+  auto a = storage.getJob("A");
+  REQUIRE(a);
+  CHECK(a->completed_steps == 2);
+  CHECK(a->status == "error");
+  CHECK(a->total_steps == 3);
+  CHECK(storage.deleteJob("A"));
+  CHECK_FALSE(storage.deleteJob("A"));
+  CHECK_FALSE(storage.getJob("A"));
+  CHECK(storage.listJobs() == std::vector<std::string>{"B"});
+}
+
+TEST_CASE("updates to unknown jobs are ignored and never recreate them", "[plugins][memory]") {
+  MemoryStorage storage;
+  storage.setStatus("X", "complete");
+  storage.setCompletedSteps("X", 1);
+  storage.appendLog("X", {"line"});
+  CHECK_FALSE(storage.getJob("X"));
+  CHECK(storage.readLog("X", 0).empty());
+}
+
+TEST_CASE("concurrent appends keep every line and each batch in order", "[plugins][memory]") {
+  MemoryStorage storage;
+  storage.createJob({"J", "{}", 1, 0, "running"});
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&storage, w] {
+      for (int i = 0; i < 1000; ++i) storage.appendLog("J", {std::to_string(w) + ":" + std::to_string(i)});
+    });
+  }
+  for (auto& t : writers) t.join();
+  auto log = storage.readLog("J", 0);
+  CHECK(log.size() == 4000);
+  std::vector<int> next(4, 0);
+  for (const auto& line : log) {
+    int w = line[0] - '0';
+    CHECK(line == std::to_string(w) + ":" + std::to_string(next[w]++));
+  }
+  CHECK(storage.readLog("J", 3999).size() == 1);
+  CHECK(storage.readLog("J", 4000).empty());
+}

@@ -1,0 +1,95 @@
+#pragma once
+
+// Helpers shared by the integration tests: temp dirs, free ports, polling with a
+// deadline, a minimal HTTP client, the real dray process, and the docker CLI.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Process.h>
+
+namespace dray::test {
+
+using namespace std::chrono_literals;
+using EnvMap = std::map<std::string, std::string>;
+
+/// A fresh directory removed with the object.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// A loopback TCP port that was free a moment ago (bind 0, read, close).
+std::uint16_t freePort();
+
+/// Polls `condition` until it is true or `timeout` passes; returns its last value.
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds interval = 50ms);
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+  Poco::JSON::Object::Ptr json() const;   ///< body as an object (throws if it is not one)
+};
+
+/// One request to 127.0.0.1:port.
+HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& path,
+                       const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+
+/// Raw bytes to 127.0.0.1:port, returns everything the server answered before closing.
+std::string rawRequest(std::uint16_t port, const std::string& bytes);
+
+/// The real `dray` binary on a free port, with its own plugin path and environment.
+/// Output goes to a log file shown when a test fails (see log()).
+class DrayProcess {
+ public:
+  explicit DrayProcess(std::map<std::string, std::string> env = {});
+  ~DrayProcess();
+  DrayProcess(const DrayProcess&) = delete;
+  DrayProcess& operator=(const DrayProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string log() const;
+  bool running() const;
+  /// SIGTERM and wait; returns the exit code.
+  int stop();
+
+  HttpResult get(const std::string& path) const { return httpRequest(port_, "GET", path); }
+  HttpResult post(const std::string& path, const std::string& body) const { return httpRequest(port_, "POST", path, body); }
+  HttpResult del(const std::string& path) const { return httpRequest(port_, "DELETE", path); }
+
+  /// Posts a job and returns its id (REQUIREs 201).
+  std::string submit(const std::string& job_json) const;
+  /// Waits for the job to leave "running" and returns the final status ("timeout" if not).
+  std::string waitForJob(const std::string& id, std::chrono::seconds timeout = 60s) const;
+  std::vector<std::string> logLines(const std::string& id, std::size_t index = 0) const;
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_;
+  std::unique_ptr<Poco::ProcessHandle> handle_;
+  bool stopped_ = false;
+};
+
+/// Output of a shell command (stdout), and its exit status.
+std::string shell(const std::string& command, int* status = nullptr);
+
+/// Ids of containers carrying label dray.job=<job_id>.
+std::vector<std::string> containersOfJob(const std::string& job_id);
+
+/// Absolute paths baked in by CMake.
+std::string drayBinary();
+std::string pluginDir();
+std::string testPluginDir();
+
+}  // namespace dray::test

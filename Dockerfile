@@ -1,0 +1,2 @@
+# Placeholder: the deployable image is issue #4.
+FROM scratch

@@ -127,6 +127,17 @@ TEST_CASE("a missing image ends the job in error with the engine's message", "[h
   CHECK(dray.get("/jobs/" + id).json()->getValue<int>("stepsCompleted") == 0);
 }
 
+TEST_CASE("refresh pulls even a present image, and with no registry the job ends in error", "[http][docker][e2e]") {
+  DrayProcess dray;
+  std::string id = dray.submit(R"({"steps":[{"source":"dray-test/upper","refresh":true}]})");
+  INFO(dray.log());
+  CHECK(dray.waitForJob(id) == "error");
+  auto lines = dray.logLines(id);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == "dray: pulling image dray-test/upper");
+  CHECK_THAT(lines[1], Catch::Contains("failed: cannot pull image dray-test/upper"));
+}
+
 TEST_CASE("20 jobs at once on 4 workers all complete and leave no container", "[http][docker][e2e][load]") {
   DrayProcess dray(dray::test::EnvMap{{"DRAY_WORKERS", "4"}, {"LOG_LEVEL", "info"}});
   std::vector<std::string> ids(20);

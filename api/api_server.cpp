@@ -14,14 +14,32 @@
 namespace dray::api {
 namespace {
 
+constexpr std::size_t kMaxDrain = 1 << 20;
+
+// Reads and drops what the client already sent (bounded), so closing the connection does
+// not reset it before the client has read our error response.
+void drain(std::istream& in) {
+  char buffer[16384];
+  std::size_t drained = 0;
+  while (drained < kMaxDrain && (in.read(buffer, sizeof buffer) || in.gcount() > 0)) {
+    drained += static_cast<std::size_t>(in.gcount());
+  }
+}
+
 // Reads the body, refusing more than `limit` bytes whatever Content-Length claims.
 bool readBody(Poco::Net::HTTPServerRequest& http, std::size_t limit, std::string& body) {
-  if (http.hasContentLength() && http.getContentLength64() > static_cast<Poco::Int64>(limit)) return false;
   std::istream& in = http.stream();
+  if (http.hasContentLength() && http.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+    drain(in);
+    return false;
+  }
   char buffer[16384];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     body.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (body.size() > limit) return false;
+    if (body.size() > limit) {
+      drain(in);
+      return false;
+    }
   }
   return true;
 }
@@ -41,6 +59,7 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
       for (auto& [key, value] : uri.getQueryParameters()) request.query.emplace(key, value);
       if (!readBody(http, max_body_, request.body)) {
         response = errorResponse(413, "request body is larger than " + std::to_string(max_body_) + " bytes");
+        out.setKeepAlive(false);  // the rest of an oversized body is not read
       } else {
         response = router_.dispatch(request);
       }

@@ -44,7 +44,7 @@ TEST_CASE("every built-in plugin loads through the real loader", "[core][loader]
   for (const auto& p : plugins) found.push_back(std::string(core::kindName(p.info.kind)) + "/" + p.info.name);
   std::sort(found.begin(), found.end());
   CHECK(found == std::vector<std::string>{"output/file", "output/stderr", "output/stdout", "runtime/docker",
-                                          "storage/memory"});
+                                          "storage/memory", "storage/redis"});
 
   test::RecordingLogger logger;
   core::PluginRegistry registry(std::move(plugins), logger);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -89,9 +90,82 @@ std::string rawRequest(std::uint16_t port, const std::string& bytes) {
   return answer;
 }
 
+RedisServer::RedisServer(std::vector<std::string> extra_args) : port_(freePort()), extra_args_(std::move(extra_args)) {
+  start();
+}
+
+RedisServer::~RedisServer() { stop(); }
+
+void RedisServer::start() {
+  std::vector<std::string> args{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path(),
+                                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                                "--logfile", dir_.path() + "/redis.log"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  handle_ = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch("redis-server", args));
+  bool up = waitUntil(
+      [this] {
+        try {
+          Poco::Net::StreamSocket probe(Poco::Net::SocketAddress("127.0.0.1", port_));
+          return true;
+        } catch (const Poco::Exception&) {
+          return false;
+        }
+      },
+      10s, 20ms);
+  REQUIRE(up);
+}
+
+void RedisServer::stop() {
+  if (!handle_) return;
+  Poco::Process::requestTermination(handle_->id());
+  handle_->wait();
+  handle_.reset();
+}
+
+std::string RedisServer::cli(const std::string& arguments) const {
+  std::string auth;
+  for (std::size_t i = 0; i + 1 < extra_args_.size(); ++i) {
+    if (extra_args_[i] == "--requirepass") auth = " --no-auth-warning -a " + extra_args_[i + 1];
+  }
+  return shell("redis-cli -p " + std::to_string(port_) + auth + " " + arguments);
+}
+
+std::string testStorage() {
+  const char* storage = std::getenv("DRAY_TEST_STORAGE");
+  return storage && *storage ? storage : "memory";
+}
+
+int DrayProcess::runExpectingFailure(const EnvMap& env, std::string& log) {
+  TempDir dir;
+  EnvMap full = env;
+  full.try_emplace("DRAY_PLUGIN_PATH", pluginDir());
+  Poco::Process::Env process_env(full.begin(), full.end());
+  std::string command = "exec \"$0\" -p " + std::to_string(freePort()) + " >" + dir.path() + "/dray.log 2>&1";
+  Poco::ProcessHandle handle =
+      Poco::Process::launch("/bin/sh", {"-c", command, drayBinary()}, nullptr, nullptr, nullptr, process_env);
+  int code = -1;
+  // tryWait reaps the child: isRunning() would still see an unreaped zombie as alive.
+  bool ended = waitUntil([&] { return (code = handle.tryWait()) != -1; }, 60s);
+  if (!ended) {
+    Poco::Process::requestTermination(handle.id());
+    handle.wait();
+  }
+  std::ifstream in(dir.path() + "/dray.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  log = text.str();
+  return ended ? code : -1;
+}
+
 DrayProcess::DrayProcess(std::map<std::string, std::string> env) : port_(freePort()) {
   env.try_emplace("DRAY_PLUGIN_PATH", pluginDir());
-  env.try_emplace("DRAY_STORAGE", "memory");
+  if (!env.count("DRAY_STORAGE") && testStorage() == "redis") {
+    redis_ = std::make_unique<RedisServer>();
+    env.try_emplace("DRAY_STORAGE", "redis");
+    env.try_emplace("REDIS_URL", redis_->url());
+  }
+  // Without a storage setting dray picks redis when REDIS_PORT/REDIS_URL is present.
+  if (!env.count("REDIS_PORT") && !env.count("REDIS_URL")) env.try_emplace("DRAY_STORAGE", "memory");
   env.try_emplace("LOG_LEVEL", "debug");
   Poco::Process::Env process_env(env.begin(), env.end());
   std::string command = "exec \"$0\" -p " + std::to_string(port_) + " >>" + dir_.path() + "/dray.log 2>&1";
@@ -116,12 +190,19 @@ DrayProcess::~DrayProcess() {
   if (!stopped_ && running()) stop();
 }
 
-bool DrayProcess::running() const { return !stopped_ && Poco::Process::isRunning(*handle_); }
+bool DrayProcess::running() const {
+  if (stopped_) return false;
+  if (exit_code_ == -1) exit_code_ = handle_->tryWait();  // reaps: a zombie is not running
+  return exit_code_ == -1;
+}
 
 int DrayProcess::stop() {
-  Poco::Process::requestTermination(handle_->id());
+  if (running()) {
+    Poco::Process::requestTermination(handle_->id());
+    exit_code_ = handle_->wait();
+  }
   stopped_ = true;
-  return handle_->wait();
+  return exit_code_;
 }
 
 std::string DrayProcess::log() const {

@@ -49,6 +49,32 @@ HttpResult httpRequest(std::uint16_t port, const std::string& method, const std:
 /// Raw bytes to 127.0.0.1:port, returns everything the server answered before closing.
 std::string rawRequest(std::uint16_t port, const std::string& bytes);
 
+/// A real redis-server on a free loopback port with its own directory (append-only file on,
+/// so a restart keeps the data, as a production Redis would). Stopped with the object.
+class RedisServer {
+ public:
+  explicit RedisServer(std::vector<std::string> extra_args = {});
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  /// redis-cli against this server; returns its stdout.
+  std::string cli(const std::string& arguments) const;
+  void stop();
+  void start();
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_;
+  std::vector<std::string> extra_args_;
+  std::unique_ptr<Poco::ProcessHandle> handle_;
+};
+
+/// Which storage the HTTP tests run dray on: DRAY_TEST_STORAGE, "memory" by default.
+std::string testStorage();
+
 /// The real `dray` binary on a free port, with its own plugin path and environment.
 /// Output goes to a log file shown when a test fails (see log()).
 class DrayProcess {
@@ -64,6 +90,9 @@ class DrayProcess {
   /// SIGTERM and wait; returns the exit code.
   int stop();
 
+  /// Starts dray expecting it to fail at start-up; returns its exit code, fills `log`.
+  static int runExpectingFailure(const EnvMap& env, std::string& log);
+
   HttpResult get(const std::string& path) const { return httpRequest(port_, "GET", path); }
   HttpResult post(const std::string& path, const std::string& body) const { return httpRequest(port_, "POST", path, body); }
   HttpResult del(const std::string& path) const { return httpRequest(port_, "DELETE", path); }
@@ -75,10 +104,12 @@ class DrayProcess {
   std::vector<std::string> logLines(const std::string& id, std::size_t index = 0) const;
 
  private:
+  std::unique_ptr<RedisServer> redis_;  // when the tests run on Redis storage
   TempDir dir_;
   std::uint16_t port_;
   std::unique_ptr<Poco::ProcessHandle> handle_;
   bool stopped_ = false;
+  mutable int exit_code_ = -1;
 };
 
 /// Output of a shell command (stdout), and its exit status.

@@ -1,0 +1,50 @@
+#include "dray/sdk/export.hpp"
+#include "redis_storage.hpp"
+
+namespace {
+
+using namespace dray::plugins::storage::redis;
+
+const dray::sdk::OptionSpec kOptions[] = {
+    {"url", "", "redis://[:password@]host:port[/db]; wins over port", "REDIS_URL"},
+    {"port", "", "the original's link-style address tcp://host:port (default 127.0.0.1:6379)", "REDIS_PORT"},
+    {"pool-size", "8", "connections kept open", nullptr},
+    {"timeout-ms", "2000", "connect and reply timeout", nullptr},
+    {"startup-wait-s", "10", "how long start-up waits for Redis before giving up", nullptr},
+    {"batch-lines", "1000", "log lines per RPUSH at most", nullptr},
+    {"flush-ms", "50", "longest a log line waits before it is written", nullptr},
+    {"max-pending-mb", "64", "queued log data before steps are slowed down", nullptr},
+};
+
+unsigned long number(const dray::sdk::PluginContext& context, const std::string& name) {
+  const std::string& text = context.options.at(name);
+  try {
+    std::size_t used = 0;
+    unsigned long value = std::stoul(text, &used);
+    if (used == text.size() && value > 0) return value;
+  } catch (const std::exception&) {
+  }
+  throw dray::sdk::ConfigError("redis option " + name + " must be a positive whole number, got '" + text + "'");
+}
+
+dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {
+  RedisAddress address;
+  if (!context.options.at("url").empty()) {
+    address = parseRedisUrl(context.options.at("url"));
+  } else if (!context.options.at("port").empty()) {
+    address = parseRedisPort(context.options.at("port"));
+  }
+  RedisStorageOptions options;
+  options.pool_size = number(context, "pool-size");
+  options.timeout = std::chrono::milliseconds(number(context, "timeout-ms"));
+  options.startup_wait = std::chrono::seconds(number(context, "startup-wait-s"));
+  options.writes.batch_lines = number(context, "batch-lines");
+  options.writes.flush_interval = std::chrono::milliseconds(number(context, "flush-ms"));
+  options.writes.max_pending_bytes = number(context, "max-pending-mb") << 20;
+  return new RedisStorage(address, options, context.logger);
+}
+
+}  // namespace
+
+DRAY_PLUGIN(storage, "redis", "1.0.0", "keeps jobs and logs in Redis, in the original Dray's schema",
+            dray::sdk::options(kOptions), create)

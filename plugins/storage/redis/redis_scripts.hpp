@@ -1,0 +1,35 @@
+#pragma once
+
+// Lua scripts that make our writes idempotent, so a command whose reply was lost can be
+// sent again after a reconnect without duplicating or resurrecting anything.
+namespace dray::plugins::storage::redis {
+
+/// KEYS[1] job hash, KEYS[2] log list. ARGV[1] the log length this batch expects to find
+/// (-1: unknown), ARGV[2..] the lines. Returns the new length, or -1 if the job is gone.
+/// If the list already holds the batch (a retry after a lost reply), nothing is added.
+inline constexpr const char* kAppendLogScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local before = tonumber(ARGV[1])
+local length = redis.call('LLEN', KEYS[2])
+if before >= 0 and length == before + #ARGV - 1 then return length end
+return redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+)lua";
+
+/// KEYS[1] job hash. ARGV[1] field, ARGV[2] value. Never recreates a deleted job.
+inline constexpr const char* kSetFieldScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+)lua";
+
+/// KEYS[1] the jobs list, KEYS[2] job hash, KEYS[3] description. ARGV: id, totalSteps,
+/// completedSteps, status, description. Returns 0 if the job already exists.
+inline constexpr const char* kCreateJobScript = R"lua(
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[2], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4])
+redis.call('SET', KEYS[3], ARGV[5])
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1
+)lua";
+
+}  // namespace dray::plugins::storage::redis

@@ -1,0 +1,113 @@
+#include "redis_storage.hpp"
+
+#include <Poco/NumberParser.h>
+#include <Poco/Redis/Array.h>
+#include <Poco/Redis/Command.h>
+
+#include "dray/sdk/errors.hpp"
+#include "redis_keys.hpp"
+#include "redis_scripts.hpp"
+
+namespace dray::plugins::storage::redis {
+namespace {
+
+using Poco::Redis::Array;
+using Poco::Redis::BulkString;
+using Poco::Redis::Client;
+using Poco::Redis::Command;
+
+std::vector<std::string> strings(const Array& array) {
+  std::vector<std::string> result;
+  if (array.isNull()) return result;  // Poco parses an empty reply ("*0") as a null array
+  result.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    BulkString value = array.get<BulkString>(i);
+    result.push_back(value.isNull() ? std::string() : value.value());
+  }
+  return result;
+}
+
+}  // namespace
+
+std::size_t parseStepCount(const std::string& text) {
+  Poco::UInt64 value = 0;
+  if (Poco::NumberParser::tryParseUnsigned64(text, value)) return static_cast<std::size_t>(value);
+  if (text.size() == 1) return static_cast<unsigned char>(text[0]);
+  return 0;
+}
+
+RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sdk::Logger& logger)
+    : options_(options), logger_(logger), pool_(std::move(address), options.pool_size, options.timeout) {
+  pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
+                         options_.startup_wait);
+  writes_ = std::make_unique<WriteBehindQueue>(pool_, options_.writes, logger_);
+  logger_.info("redis storage: connected to " + pool_.address().describe());
+}
+
+void RedisStorage::createJob(const sdk::JobRecord& job) {
+  Command command("EVAL");
+  command << kCreateJobScript << "3" << keys::kJobs << keys::job(job.id) << keys::description(job.id) << job.id
+          << std::to_string(job.total_steps) << std::to_string(job.completed_steps) << job.status << job.description;
+  // The script is idempotent, so a retry after a lost reply is safe.
+  auto created = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
+                                        options_.read_patience);
+  if (created == 0) throw sdk::StorageError("job " + job.id + " already exists");
+}
+
+std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
+  std::vector<Array> commands;
+  commands.push_back(Command::hgetall(keys::job(id)));
+  commands.push_back(Command::get(keys::description(id)));
+  Array replies = pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
+  std::vector<std::string> fields = strings(replies.get<Array>(0));
+  if (fields.empty()) return std::nullopt;
+  sdk::JobRecord record;
+  record.id = id;
+  record.status.clear();  // the original left it empty until the job started
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (fields[i] == "totalSteps") record.total_steps = parseStepCount(fields[i + 1]);
+    if (fields[i] == "completedSteps") record.completed_steps = parseStepCount(fields[i + 1]);
+    if (fields[i] == "status") record.status = fields[i + 1];
+  }
+  BulkString description = replies.get<BulkString>(1);
+  if (!description.isNull()) record.description = description.value();
+  return record;
+}
+
+std::vector<std::string> RedisStorage::listJobs() {
+  return pool_.run<std::vector<std::string>>(
+      [](Client& client) { return strings(client.execute<Array>(Command::lrange(keys::kJobs, 0, -1))); },
+      options_.read_patience);
+}
+
+bool RedisStorage::deleteJob(const std::string& id) {
+  std::vector<Array> commands;
+  commands.push_back(Command::lrem(keys::kJobs, 0, id));
+  commands.push_back(Command::del({keys::job(id), keys::log(id), keys::description(id)}));
+  Array replies = pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
+  return replies.get<Poco::Int64>(0) > 0 || replies.get<Poco::Int64>(1) > 0;
+}
+
+void RedisStorage::setStatus(const std::string& id, const std::string& status) { writes_->setField(id, "status", status); }
+
+void RedisStorage::setCompletedSteps(const std::string& id, std::size_t completed) {
+  writes_->setField(id, "completedSteps", std::to_string(completed));
+}
+
+void RedisStorage::appendLog(const std::string& id, const std::vector<std::string>& lines) {
+  writes_->appendLog(id, lines);
+}
+
+std::vector<std::string> RedisStorage::readLog(const std::string& id, std::size_t from) {
+  return pool_.run<std::vector<std::string>>(
+      [&](Client& client) {
+        return strings(client.execute<Array>(Command::lrange(keys::log(id), static_cast<Poco::Int64>(from), -1)));
+      },
+      options_.read_patience);
+}
+
+void RedisStorage::flush() {
+  if (!writes_->flush()) logger_.warn("redis storage: Redis did not take queued writes in time; they stay queued");
+}
+
+}  // namespace dray::plugins::storage::redis

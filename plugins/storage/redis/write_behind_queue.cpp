@@ -1,0 +1,187 @@
+#include "write_behind_queue.hpp"
+
+#include <Poco/Redis/Array.h>
+#include <Poco/Redis/Command.h>
+
+#include "dray/sdk/errors.hpp"
+#include "redis_keys.hpp"
+#include "redis_scripts.hpp"
+
+namespace dray::plugins::storage::redis {
+namespace {
+
+using Poco::Redis::Array;
+using Poco::Redis::Command;
+
+constexpr std::size_t kMaxBatchBytes = 1u << 20;  // one RPUSH stays well below Redis' limits
+
+Command eval(const char* script, const std::vector<std::string>& keys) {
+  Command command("EVAL");
+  command << script << std::to_string(keys.size());
+  for (const auto& key : keys) command << key;
+  return command;
+}
+
+}  // namespace
+
+WriteBehindQueue::WriteBehindQueue(RedisConnectionPool& pool, WriteBehindOptions options, sdk::Logger& logger)
+    : pool_(pool), options_(options), logger_(logger), writer_([this] { writerLoop(); }) {}
+
+WriteBehindQueue::~WriteBehindQueue() {
+  if (!flush(std::chrono::seconds(5))) {
+    std::lock_guard lock(mutex_);
+    logger_.error("redis storage: stopping with " + std::to_string(pending_lines_) + " log lines not written");
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_all();
+  progress_.notify_all();
+  writer_.join();
+}
+
+void WriteBehindQueue::appendLog(const std::string& id, const std::vector<std::string>& lines) {
+  if (lines.empty()) return;
+  Op op{id, lines, "", "", 0};
+  for (const auto& line : lines) op.bytes += line.size() + 16;
+  enqueue(std::move(op));
+}
+
+void WriteBehindQueue::setField(const std::string& id, const std::string& field, const std::string& value) {
+  enqueue(Op{id, {}, field, value, field.size() + value.size() + 16});
+}
+
+void WriteBehindQueue::enqueue(Op op) {
+  std::unique_lock lock(mutex_);
+  // Back-pressure: a step printing faster than Redis takes it waits here, memory stays bounded.
+  progress_.wait(lock, [&] { return stopping_ || pending_bytes_ == 0 || pending_bytes_ + op.bytes <= options_.max_pending_bytes; });
+  pending_bytes_ += op.bytes;
+  pending_lines_ += op.lines.size();
+  const bool first = queue_.empty();
+  const bool full = pending_lines_ >= options_.batch_lines;
+  queue_.push_back(std::move(op));
+  ++enqueued_;
+  // The first op starts the writer's flush-interval clock; a full batch ends it early.
+  if (first || full) wake_writer_.notify_one();
+}
+
+bool WriteBehindQueue::flush(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = enqueued_;
+  urgent_ = true;
+  wake_writer_.notify_one();
+  return progress_.wait_for(lock, limit, [&] { return written_ >= target || stopping_; }) && written_ >= target;
+}
+
+void WriteBehindQueue::writerLoop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_writer_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    // Let a trickle of lines gather into one batch, unless someone waits or it is big.
+    wake_writer_.wait_for(lock, options_.flush_interval,
+                          [&] { return stopping_ || urgent_ || pending_lines_ >= options_.batch_lines; });
+    urgent_ = false;
+    std::deque<Op> ops;
+    ops.swap(queue_);
+    lock.unlock();
+    std::size_t bytes = 0, lines = 0;
+    for (const auto& op : ops) {
+      bytes += op.bytes;
+      lines += op.lines.size();
+    }
+    bool warned = false;
+    for (;;) {
+      try {
+        write(ops);
+        if (warned) logger_.info("redis storage: Redis is back, queued writes done");
+        break;
+      } catch (const RedisUnreachable& e) {
+        // Keep every line and try again (write() is idempotent); the pool backs off.
+        if (!warned) logger_.warn(std::string("redis storage: ") + e.what() + "; keeping writes queued");
+        warned = true;
+        std::lock_guard check(mutex_);
+        if (stopping_) return;
+      } catch (const std::exception& e) {
+        // Redis refused the commands themselves: retrying cannot help.
+        logger_.error(std::string("redis storage: dropping ") + std::to_string(lines) + " log lines: " + e.what());
+        break;
+      }
+    }
+    lock.lock();
+    pending_bytes_ -= bytes;
+    pending_lines_ -= lines;
+    written_ += ops.size();
+    progress_.notify_all();
+  }
+}
+
+void WriteBehindQueue::write(std::deque<Op>& ops) {
+  // Build one pipeline: consecutive appends to a job merge into batches; a field update
+  // closes the job's open batch first, so per-job order is kept.
+  std::vector<Array> commands;
+  std::vector<std::string> command_job;  // job of each log command, "" for field updates
+  std::vector<long long> expected;       // log length after each log command
+  std::map<std::string, long long> length = log_length_;
+  std::map<std::string, std::vector<std::string>> open;
+  std::map<std::string, std::size_t> open_bytes;
+  std::vector<std::string> finished;  // jobs whose final status is in this pipeline
+
+  auto close = [&](const std::string& job) {
+    auto it = open.find(job);
+    if (it == open.end() || it->second.empty()) return;
+    auto known = length.find(job);
+    long long before = known == length.end() ? -1 : known->second;
+    Command command = eval(kAppendLogScript, {keys::job(job), keys::log(job)});
+    command << std::to_string(before);
+    for (const auto& line : it->second) command << line;
+    commands.push_back(command);
+    command_job.push_back(job);
+    long long after = before < 0 ? -1 : before + static_cast<long long>(it->second.size());
+    expected.push_back(after);
+    length[job] = after;
+    it->second.clear();
+    open_bytes[job] = 0;
+  };
+
+  for (auto& op : ops) {
+    if (!op.field.empty()) {
+      close(op.job);
+      if (op.field == "status" && op.value != "running") finished.push_back(op.job);
+      Command command = eval(kSetFieldScript, {keys::job(op.job)});
+      command << op.field << op.value;
+      commands.push_back(command);
+      command_job.push_back("");
+      expected.push_back(0);
+      continue;
+    }
+    for (auto& line : op.lines) {
+      auto& batch = open[op.job];
+      open_bytes[op.job] += line.size();
+      batch.push_back(line);
+      if (batch.size() >= options_.batch_lines || open_bytes[op.job] >= kMaxBatchBytes) close(op.job);
+    }
+  }
+  for (const auto& [job, batch] : open) close(job);
+  if (commands.empty()) return;
+
+  Array replies = pool_.run<Array>([&](Poco::Redis::Client& client) { return client.sendCommands(commands); },
+                                   std::chrono::seconds(5));
+  // Commit what we learnt about log lengths only after the whole pipeline went through.
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (command_job[i].empty()) continue;  // field updates: nothing to learn
+    if (replies.getType(i) != Poco::Redis::RedisTypeTraits<Poco::Int64>::TypeId) {
+      throw sdk::StorageError("unexpected reply to a log append");
+    }
+    long long reply = replies.get<Poco::Int64>(i);
+    if (reply < 0) {
+      log_length_.erase(command_job[i]);  // job deleted: its lines are dropped on purpose
+    } else {
+      log_length_[command_job[i]] = reply;
+    }
+  }
+  for (const auto& job : finished) log_length_.erase(job);  // keeps the map as small as the running jobs
+}
+
+}  // namespace dray::plugins::storage::redis

@@ -1,0 +1,160 @@
+// The storage contract: the same cases run against every storage plugin, loaded through the
+// real loader. DRAY_TEST_STORAGE picks the plugin (memory, redis); for redis each case gets
+// its own redis-server on a free loopback port. This is how to check a storage of your own.
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "dray/sdk/errors.hpp"
+#include "dray/sdk/storage.hpp"
+#include "plugin_registry.hpp"
+#include "string_streams.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace dray;
+using Lines = std::vector<std::string>;
+
+class StorageUnderTest {
+ public:
+  StorageUnderTest() {
+    if (test::testStorage() == "redis") {
+      redis_ = std::make_unique<test::RedisServer>();
+      ::setenv("REDIS_URL", redis_->url().c_str(), 1);
+    }
+    registry_ = std::make_unique<core::PluginRegistry>(core::PluginLoader::loadDirectories({test::pluginDir()}), logger_);
+    storage_ = registry_->create<sdk::Storage>(sdk::PluginKind::kStorage, test::testStorage());
+  }
+  ~StorageUnderTest() {
+    storage_.reset();
+    ::unsetenv("REDIS_URL");
+  }
+  sdk::Storage& operator*() { return *storage_; }
+  sdk::Storage* operator->() { return storage_.get(); }
+  test::RedisServer* redis() { return redis_.get(); }
+
+ private:
+  std::unique_ptr<test::RedisServer> redis_;
+  test::RecordingLogger logger_;
+  std::unique_ptr<core::PluginRegistry> registry_;
+  std::shared_ptr<sdk::Storage> storage_;
+};
+
+sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return {id, R"({"steps":[]})", steps, 0, "running"}; }
+
+// Log lines become visible after flush(), and soon without it.
+Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t from = 0) {
+  storage.flush();
+  return storage.readLog(id, from);
+}
+
+}  // namespace
+
+TEST_CASE("a created job reads back with its fields", "[storage][contract]") {
+  StorageUnderTest storage;
+  sdk::JobRecord record{"JOB-1", R"({"name":"Wörter ✓","steps":[{"source":"a"}]})", 3, 0, "running"};
+  storage->createJob(record);
+  auto read = storage->getJob("JOB-1");
+  REQUIRE(read);
+  CHECK(read->id == "JOB-1");
+  CHECK(read->description == record.description);
+  CHECK(read->total_steps == 3);
+  CHECK(read->completed_steps == 0);
+  CHECK(read->status == "running");
+  CHECK_FALSE(storage->getJob("JOB-2"));
+  CHECK_THROWS_AS(storage->createJob(record), sdk::StorageError);
+}
+
+TEST_CASE("jobs are listed oldest first and deleted with everything they own", "[storage][contract]") {
+  StorageUnderTest storage;
+  for (const char* id : {"C", "A", "B"}) storage->createJob(job(id));
+  CHECK(storage->listJobs() == Lines{"C", "A", "B"});
+  storage->appendLog("A", {"a line"});
+  CHECK(readAfterFlush(*storage, "A") == Lines{"a line"});
+  CHECK(storage->deleteJob("A"));
+  CHECK_FALSE(storage->deleteJob("A"));
+  CHECK_FALSE(storage->getJob("A"));
+  CHECK(storage->readLog("A", 0).empty());
+  CHECK(storage->listJobs() == Lines{"C", "B"});
+}
+
+TEST_CASE("status and steps completed are updated", "[storage][contract]") {
+  StorageUnderTest storage;
+  storage->createJob(job("J"));
+  storage->setCompletedSteps("J", 2);
+  storage->setStatus("J", "error");
+  storage->flush();
+  REQUIRE(test::waitUntil([&] { return storage->getJob("J")->status == "error"; }, std::chrono::seconds(2)));
+  CHECK(storage->getJob("J")->completed_steps == 2);
+}
+
+TEST_CASE("updates to unknown or deleted jobs never recreate them", "[storage][contract]") {
+  StorageUnderTest storage;
+  storage->createJob(job("GONE"));
+  CHECK(storage->deleteJob("GONE"));
+  storage->setStatus("GONE", "complete");
+  storage->setCompletedSteps("GONE", 1);
+  storage->appendLog("GONE", {"late line"});
+  storage->setStatus("NEVER", "complete");
+  storage->flush();
+  CHECK_FALSE(storage->getJob("GONE"));
+  CHECK_FALSE(storage->getJob("NEVER"));
+  CHECK(storage->readLog("GONE", 0).empty());
+  CHECK(storage->listJobs().empty());
+}
+
+TEST_CASE("log lines keep their order and read from any index", "[storage][contract]") {
+  StorageUnderTest storage;
+  storage->createJob(job("J"));
+  storage->appendLog("J", {"one", "two"});
+  storage->appendLog("J", {"three"});
+  storage->appendLog("J", {"", std::string("bin\0ary\r\n", 9), "ünïcödé"});
+  CHECK(readAfterFlush(*storage, "J") == Lines{"one", "two", "three", "", std::string("bin\0ary\r\n", 9), "ünïcödé"});
+  CHECK(storage->readLog("J", 2) == Lines{"three", "", std::string("bin\0ary\r\n", 9), "ünïcödé"});
+  CHECK(storage->readLog("J", 6).empty());
+  CHECK(storage->readLog("J", 1000).empty());
+}
+
+TEST_CASE("appended lines become readable soon even without flush", "[storage][contract]") {
+  StorageUnderTest storage;
+  storage->createJob(job("J"));
+  storage->appendLog("J", {"soon"});
+  CHECK(test::waitUntil([&] { return storage->readLog("J", 0) == Lines{"soon"}; }, std::chrono::milliseconds(1000), std::chrono::milliseconds(5)));
+}
+
+TEST_CASE("concurrent writers to many jobs lose nothing and keep each job's order", "[storage][contract]") {
+  StorageUnderTest storage;
+  constexpr int kJobs = 8, kLines = 2000;
+  for (int j = 0; j < kJobs; ++j) storage->createJob(job("J" + std::to_string(j)));
+  std::vector<std::thread> writers;
+  for (int j = 0; j < kJobs; ++j) {
+    writers.emplace_back([&storage, j] {
+      for (int i = 0; i < kLines; i += 4) {
+        Lines batch;
+        for (int k = i; k < i + 4; ++k) batch.push_back(std::to_string(k));
+        storage->appendLog("J" + std::to_string(j), batch);
+      }
+      storage->setStatus("J" + std::to_string(j), "complete");
+    });
+  }
+  for (auto& w : writers) w.join();
+  storage->flush();
+  for (int j = 0; j < kJobs; ++j) {
+    auto lines = storage->readLog("J" + std::to_string(j), 0);
+    REQUIRE(lines.size() == kLines);
+    for (int i = 0; i < kLines; ++i) REQUIRE(lines[i] == std::to_string(i));
+    CHECK(storage->getJob("J" + std::to_string(j))->status == "complete");
+  }
+}
+
+TEST_CASE("a hundred thousand lines in small batches all arrive", "[storage][contract]") {
+  StorageUnderTest storage;
+  storage->createJob(job("BIG"));
+  for (int i = 0; i < 100000; ++i) storage->appendLog("BIG", {"line " + std::to_string(i)});
+  auto lines = readAfterFlush(*storage, "BIG");
+  REQUIRE(lines.size() == 100000);
+  CHECK(lines.front() == "line 0");
+  CHECK(lines.back() == "line 99999");
+  CHECK(storage->readLog("BIG", 99998) == Lines{"line 99998", "line 99999"});
+}

@@ -8,6 +8,8 @@
 #include <Poco/StringTokenizer.h>
 #include <spdlog/spdlog.h>
 
+#include "dray/sdk/errors.hpp"
+
 namespace dray::api {
 namespace {
 
@@ -65,6 +67,9 @@ Response Router::dispatch(const Request& request) const {
       return route.handler(request, params);
     } catch (const HttpError& e) {
       return errorResponse(e.status(), e.what());
+    } catch (const sdk::StorageError& e) {
+      // Storage away (e.g. Redis restarting): worth retrying, unlike a bug.
+      return errorResponse(503, std::string("storage unavailable: ") + e.what());
     } catch (const std::exception& e) {
       spdlog::error("{} {}: {}", request.method, request.path, e.what());
       return errorResponse(500, std::string("internal error: ") + e.what());

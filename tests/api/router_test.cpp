@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "dray/sdk/errors.hpp"
+
 using dray::api::HttpError;
 using dray::api::PathParams;
 using dray::api::Request;
@@ -17,6 +19,7 @@ Router makeRouter() {
   router.add("GET", "/jobs/{id}", [](const Request&, const PathParams& p) { return Response{200, "job " + p[0], "text/plain", {}}; });
   router.add("GET", "/jobs/{id}/log", [](const Request&, const PathParams& p) { return Response{200, "log " + p[0], "text/plain", {}}; });
   router.add("GET", "/boom", [](const Request&, const PathParams&) -> Response { throw std::runtime_error("kaput"); });
+  router.add("GET", "/storage", [](const Request&, const PathParams&) -> Response { throw dray::sdk::StorageError("redis gone"); });
   router.add("GET", "/teapot", [](const Request&, const PathParams&) -> Response { throw HttpError(418, "short and stout"); });
   return router;
 }
@@ -62,6 +65,8 @@ TEST_CASE("handler exceptions become JSON errors", "[api][router]") {
   auto boom = call(router, "GET", "/boom");
   CHECK(boom.status == 500);
   CHECK(boom.body == R"({"error":"internal error: kaput"})");
+  CHECK(call(router, "GET", "/storage").status == 503);
+  CHECK(call(router, "GET", "/storage").body == R"({"error":"storage unavailable: redis gone"})");
   auto teapot = call(router, "GET", "/teapot");
   CHECK(teapot.status == 418);
   CHECK(teapot.body == R"({"error":"short and stout"})");

@@ -15,6 +15,7 @@
 #include "job_runner.hpp"
 #include "job_service.hpp"
 #include "plugin_registry.hpp"
+#include "plugin_routes.hpp"
 #include "spdlog_logger.hpp"
 
 namespace {
@@ -68,6 +69,9 @@ int run(int argc, char** argv) {
   core::JobService service(*storage, runner, channels);
   api::Router router;
   api::addJobRoutes(router, service);
+  std::vector<core::PluginInfo> infos;
+  for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
+  api::addPluginRoutes(router, std::move(infos));
   api::ApiServer server(router, config.port, config.max_body, static_cast<int>(config.workers) + 16);
   server.start();
   spdlog::info("dray listening on port {}", server.port());

@@ -73,6 +73,13 @@ TEST_CASE("a library without a descriptor and a garbage file are skipped", "[cor
   CHECK(core::PluginLoader::loadDirectories({dir.path(), "/nonexistent/dir"}).empty());
 }
 
+TEST_CASE("a plugin with an unresolved symbol is refused at load, not at first call", "[core][loader]") {
+  LogCapture log;
+  CHECK(core::PluginLoader::loadFile(testPlugin("dray-output-missing-symbol.so")) == nullptr);
+  CHECK_THAT(log.text(), Catch::Contains("dray-output-missing-symbol.so: skipped, cannot load"));
+  CHECK_THAT(log.text(), Catch::Contains("undefined symbol: dray_function_that_does_not_exist"));
+}
+
 TEST_CASE("a duplicate kind and name is refused, naming both files", "[core][loader]") {
   LogCapture log;
   test::TempDir dir;

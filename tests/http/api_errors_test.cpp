@@ -1,4 +1,6 @@
 // Bad input against the real dray binary over HTTP: always a 4xx JSON error, never a crash.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
 #include "test_support.hpp"
@@ -54,4 +56,27 @@ TEST_CASE("oversized bodies get 413 and malformed HTTP does not hurt the server"
   dray::test::rawRequest(dray.port(), "POST /jobs HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"steps\"");  // short body
   CHECK(dray.get("/jobs").status == 200);
   CHECK(dray.running());
+}
+
+TEST_CASE("GET /plugins lists every loaded plugin with its file and options", "[http][api]") {
+  DrayProcess dray;
+  auto result = dray.get("/plugins");
+  REQUIRE(result.status == 200);
+  Poco::JSON::Parser parser;
+  auto list = parser.parse(result.body).extract<Poco::JSON::Array::Ptr>();
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto plugin = list->getObject(i);
+    names.push_back(plugin->getValue<std::string>("kind") + "/" + plugin->getValue<std::string>("name"));
+    CHECK(plugin->getValue<std::string>("version") == "1.0.0");
+    CHECK_THAT(plugin->getValue<std::string>("file"), Catch::StartsWith(dray::test::pluginDir() + "/dray-"));
+    if (plugin->getValue<std::string>("name") == "docker") {
+      auto option = plugin->getArray("options")->getObject(0);
+      CHECK(option->getValue<std::string>("name") == "host");
+      CHECK(option->getValue<std::string>("env") == "DOCKER_HOST");
+    }
+  }
+  CHECK(names == std::vector<std::string>{"output/file", "output/stderr", "output/stdout", "runtime/docker",
+                                          "storage/memory", "storage/redis"});
+  CHECK(dray::test::httpRequest(dray.port(), "POST", "/plugins", "{}").status == 405);
 }

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <vector>
+
+#include "plugin_loader.hpp"
+#include "router.hpp"
+
+namespace dray::api {
+
+/// GET /plugins: every loaded plugin with kind, name, version, summary, file and options.
+void addPluginRoutes(Router& router, std::vector<core::PluginInfo> plugins);
+
+}  // namespace dray::api

@@ -31,12 +31,13 @@ bool validKind(sdk::PluginKind kind) {
 
 std::string text(const char* s) { return s ? std::string(s) : std::string(); }
 
-// Reads the ELF section table without running any code from the file, so a file
-// that is no plugin is skipped before dlopen runs its static initialisers.
-bool exportsDescriptor(const std::string& path) {
+// Reads the ELF section table without running any code from the file, so a library
+// that is no plugin is skipped before dlopen runs its static initialisers. Only the
+// section is checked: its symbols live in .symtab, which stripped plugins no longer have.
+bool hasAliasSection(const std::string& path) {
   boost::dll::library_info info(fs::path(path), /*throw_if_not_native=*/true);
-  auto symbols = info.symbols("boostdll");
-  return std::find(symbols.begin(), symbols.end(), DRAY_PLUGIN_ALIAS_NAME) != symbols.end();
+  auto sections = info.sections();
+  return std::find(sections.begin(), sections.end(), "boostdll") != sections.end();
 }
 
 PluginInfo describe(const sdk::PluginDescriptor& d, const std::string& path) {
@@ -52,13 +53,18 @@ PluginInfo describe(const sdk::PluginDescriptor& d, const std::string& path) {
 
 std::unique_ptr<LoadedPlugin> PluginLoader::loadFile(const std::string& path) {
   try {
-    if (!exportsDescriptor(path)) {
-      spdlog::warn("plugin {}: skipped, it exports no {} (not a dray plugin)", path, DRAY_PLUGIN_ALIAS_NAME);
+    const std::string not_a_plugin = std::string("skipped, it exports no ") + DRAY_PLUGIN_ALIAS_NAME + " (not a dray plugin)";
+    if (!hasAliasSection(path)) {
+      spdlog::warn("plugin {}: {}", path, not_a_plugin);
       return nullptr;
     }
     // rtld_now: an unresolved symbol fails here, instead of killing the process later.
     auto library = std::make_shared<boost::dll::shared_library>(
         fs::path(path), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    if (!library->has(DRAY_PLUGIN_ALIAS_NAME)) {
+      spdlog::warn("plugin {}: {}", path, not_a_plugin);
+      return nullptr;
+    }
     const auto& descriptor = library->get_alias<const sdk::PluginDescriptor>(DRAY_PLUGIN_ALIAS_NAME);
     // The ABI version is the first field and the only one read before the check.
     if (descriptor.abi_version != sdk::kAbiVersion) {

@@ -73,6 +73,18 @@ TEST_CASE("a library without a descriptor and a garbage file are skipped", "[cor
   CHECK(core::PluginLoader::loadDirectories({dir.path(), "/nonexistent/dir"}).empty());
 }
 
+TEST_CASE("a stripped plugin still loads", "[core][loader]") {
+  test::TempDir dir;
+  const std::string copy = dir.path() + "/dray-output-stdout.so";
+  fs::copy_file(test::pluginDir() + "/dray-output-stdout.so", copy);
+  int status = 0;
+  test::shell("strip --strip-unneeded " + copy, &status);
+  REQUIRE(status == 0);
+  auto loaded = core::PluginLoader::loadFile(copy);
+  REQUIRE(loaded);
+  CHECK(loaded->info.name == "stdout");
+}
+
 TEST_CASE("a plugin with an unresolved symbol is refused at load, not at first call", "[core][loader]") {
   LogCapture log;
   CHECK(core::PluginLoader::loadFile(testPlugin("dray-output-missing-symbol.so")) == nullptr);

@@ -8,10 +8,11 @@ image="${DRAY_IMAGE:-dray:latest}"
 base="debian:bookworm"
 
 apt_mirror() {
+  # Missing files are normal here, hence "|| true" (the script runs with pipefail).
   # deb822 sources first, then classic sources.list; the first Debian URI wins.
   { sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null
     sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\)[[:space:]]\+bookworm[[:space:]].*/\2/p' \
-      /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; } | grep -v security | head -n 1
+      /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; } | grep -v security | head -n 1 || true
 }
 
 if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull "$base" >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 #include "job_routes.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <Poco/JSON/Array.h>
@@ -33,7 +34,7 @@ std::size_t parseIndex(const Request& request) {
 
 [[noreturn]] void noSuchJob(const std::string& id) { throw HttpError(404, "no such job: " + id); }
 
-Response createJob(core::JobService& service, const Request& request) {
+Response createJob(core::JobService& service, core::JobRunner& runner, const Request& request) {
   try {
     core::CreatedJob created = service.create(request.body);
     Response response{201, created.body, "application/json", {}};
@@ -41,6 +42,12 @@ Response createJob(core::JobService& service, const Request& request) {
     return response;
   } catch (const core::ValidationError& e) {
     throw HttpError(400, e.what());
+  } catch (const core::QueueFull& e) {
+    Response response = errorResponse(429, std::string("too many jobs queued: ") + e.what());
+    // Roughly when a worker frees up: queued jobs per worker, at least a second.
+    std::size_t wait = std::max<std::size_t>(1, runner.queued() / std::max(1u, runner.workers()));
+    response.headers.emplace_back("Retry-After", std::to_string(wait));
+    return response;
   }
 }
 
@@ -58,9 +65,11 @@ Response getJob(core::JobService& service, const std::string& id) {
   auto job = service.find(id);
   if (!job) noSuchJob(id);
   Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-  body.set("id", job->id);
-  body.set("stepsCompleted", static_cast<Poco::UInt64>(job->completed_steps));
-  body.set("status", job->status);
+  body.set("id", job->record.id);
+  body.set("stepsCompleted", static_cast<Poco::UInt64>(job->record.completed_steps));
+  body.set("status", job->record.status);
+  body.set("state", job->state);  // additive: also tells queued apart from running
+  body.set("totalSteps", static_cast<Poco::UInt64>(job->record.total_steps));
   return json(200, body);
 }
 
@@ -75,6 +84,18 @@ Response getLog(core::JobService& service, const std::string& id, const Request&
   return json(200, body);
 }
 
+Response cancelJob(core::JobService& service, const std::string& id) {
+  switch (service.cancel(id)) {
+    case core::CancelOutcome::kUnknownJob: noSuchJob(id);
+    case core::CancelOutcome::kAlreadyFinished: throw HttpError(409, "job " + id + " is not queued or running");
+    case core::CancelOutcome::kCanceled: break;
+  }
+  Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+  body.set("id", id);
+  body.set("canceling", true);  // the status turns "canceled" once the container is gone
+  return json(202, body);
+}
+
 Response deleteJob(core::JobService& service, const std::string& id) {
   if (!service.remove(id)) noSuchJob(id);
   return Response{204, "", "", {}};
@@ -82,8 +103,11 @@ Response deleteJob(core::JobService& service, const std::string& id) {
 
 }  // namespace
 
-void addJobRoutes(Router& router, core::JobService& service) {
-  router.add("POST", "/jobs", [&service](const Request& r, const PathParams&) { return createJob(service, r); });
+void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner) {
+  router.add("POST", "/jobs",
+             [&service, &runner](const Request& r, const PathParams&) { return createJob(service, runner, r); });
+  router.add("POST", "/jobs/{id}/cancel",
+             [&service](const Request&, const PathParams& p) { return cancelJob(service, p[0]); });
   router.add("GET", "/jobs", [&service](const Request&, const PathParams&) { return listJobs(service); });
   router.add("GET", "/jobs/{id}", [&service](const Request&, const PathParams& p) { return getJob(service, p[0]); });
   router.add("DELETE", "/jobs/{id}",

@@ -8,6 +8,8 @@
 #include "api_server.hpp"
 #include "channel_set.hpp"
 #include "config.hpp"
+#include "health_routes.hpp"
+#include "recovery.hpp"
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
@@ -63,12 +65,17 @@ int run(int argc, char** argv) {
   auto storage = registry.create<sdk::Storage>(sdk::PluginKind::kStorage, config.storage);
   auto runtime = registry.create<sdk::Runtime>(sdk::PluginKind::kRuntime, config.runtime);
   core::ChannelSet channels = createChannels(registry);
-  spdlog::info("storage '{}', runtime '{}', {} workers", config.storage, config.runtime, config.workers);
+  spdlog::info("storage '{}', runtime '{}', {} workers, queue {}, instance '{}'", config.storage, config.runtime,
+               config.workers, config.max_queue, config.instance);
 
-  core::JobRunner runner(*storage, *runtime, config.workers, config.spool_memory);
-  core::JobService service(*storage, runner, channels);
+  core::recoverAfterRestart(*storage, *runtime, config.instance);
+  core::RunnerOptions runner_options{config.workers, config.max_queue, config.spool_memory, config.log_limit,
+                                     config.instance};
+  core::JobRunner runner(*storage, *runtime, runner_options);
+  core::JobService service(*storage, runner, channels, {config.instance, config.step_timeout});
   api::Router router;
-  api::addJobRoutes(router, service);
+  api::addJobRoutes(router, service, runner);
+  api::addHealthRoutes(router, *storage, *runtime, runner);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));
@@ -79,7 +86,8 @@ int run(int argc, char** argv) {
   int signal = waitForSignal();
   spdlog::info("signal {} received: stopping", signal);
   server.stop();
-  runner.shutdown();  // cancels running jobs: their containers are removed
+  // Running jobs get the grace period, then are canceled: their containers are removed.
+  runner.shutdown(std::chrono::milliseconds(static_cast<long>(config.shutdown_grace * 1000)));
   spdlog::info("dray stopped");
   return 0;
 }

@@ -19,6 +19,14 @@ unsigned long parseNumber(const std::string& what, const std::string& text, unsi
   return static_cast<unsigned long>(value);
 }
 
+double parseSeconds(const std::string& what, const std::string& text) {
+  double value = 0;
+  if (!Poco::NumberParser::tryParseFloat(text, value) || value < 0 || value > 30 * 24 * 3600) {
+    throw std::invalid_argument(what + " must be a number of seconds from 0 to 2592000, got '" + text + "'");
+  }
+  return value;
+}
+
 std::string chooseStorage() {
   std::string chosen = envOr("DRAY_STORAGE", "");
   if (!chosen.empty()) return chosen;
@@ -42,6 +50,14 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   config.workers = parseNumber("DRAY_WORKERS", envOr("DRAY_WORKERS", "4"), 1, 1024);
   config.spool_memory = parseNumber("DRAY_SPOOL_MEMORY", envOr("DRAY_SPOOL_MEMORY", "1048576"), 0, 1ul << 34);
   config.max_body = parseNumber("DRAY_MAX_BODY", envOr("DRAY_MAX_BODY", "1048576"), 1024, 1ul << 30);
+  config.max_queue = parseNumber("DRAY_QUEUE", envOr("DRAY_QUEUE", "1000"), 0, 1000000);
+  config.step_timeout = parseSeconds("DRAY_STEP_TIMEOUT", envOr("DRAY_STEP_TIMEOUT", "0"));
+  config.shutdown_grace = parseSeconds("DRAY_SHUTDOWN_GRACE", envOr("DRAY_SHUTDOWN_GRACE", "10"));
+  config.log_limit = parseNumber("DRAY_LOG_LIMIT", envOr("DRAY_LOG_LIMIT", "16777216"), 0, 1ul << 40);
+  config.instance = envOr("DRAY_INSTANCE", "dray");
+  if (config.instance.empty() || config.instance.find_first_of("=, ") != std::string::npos) {
+    throw std::invalid_argument("DRAY_INSTANCE must be a non-empty name without '=', ',' or spaces");
+  }
   std::string path = envOr("DRAY_PLUGIN_PATH", default_plugin_dir);
   Poco::StringTokenizer dirs(path, ":", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
   config.plugin_dirs.assign(dirs.begin(), dirs.end());
@@ -60,8 +76,9 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
 std::string usage() {
   return "usage: dray [-p PORT]\n"
          "  -p, --port PORT   listen port (default 3000; 0 picks a free one)\n"
-         "environment: LOG_LEVEL, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_PLUGIN_PATH,\n"
-         "             DRAY_RUNTIME, DRAY_SPOOL_MEMORY, DRAY_MAX_BODY (see README.md)\n";
+         "environment: LOG_LEVEL, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_QUEUE, DRAY_PLUGIN_PATH,\n"
+         "             DRAY_RUNTIME, DRAY_STEP_TIMEOUT, DRAY_SHUTDOWN_GRACE, DRAY_INSTANCE, DRAY_LOG_LIMIT,\n"
+         "             DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL, REDIS_PORT (see README.md)\n";
 }
 
 }  // namespace dray::core

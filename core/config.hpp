@@ -16,6 +16,11 @@ struct Config {
   unsigned workers = 4;                   ///< DRAY_WORKERS: jobs run at the same time
   std::size_t spool_memory = 1 << 20;     ///< DRAY_SPOOL_MEMORY: bytes kept in RAM between steps
   std::size_t max_body = 1 << 20;         ///< DRAY_MAX_BODY: largest accepted request body
+  std::size_t max_queue = 1000;           ///< DRAY_QUEUE: jobs waiting for a worker
+  double step_timeout = 0;                ///< DRAY_STEP_TIMEOUT: default step timeout, s (0 = none)
+  double shutdown_grace = 10;             ///< DRAY_SHUTDOWN_GRACE: s running jobs get on SIGTERM
+  std::string instance = "dray";          ///< DRAY_INSTANCE: labels our containers, owns our jobs
+  std::size_t log_limit = 16u << 20;      ///< DRAY_LOG_LIMIT: output bytes logged per job
 };
 
 /// Reads an environment variable, or `fallback` when unset.

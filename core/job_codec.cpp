@@ -35,6 +35,19 @@ bool optionalBool(const Object& object, const std::string& key, const std::strin
   return value.extract<bool>();
 }
 
+// A number of seconds: positive, at most kMaxSeconds; 0 when absent.
+double optionalSeconds(const Object& object, const std::string& key, const std::string& where) {
+  if (!object.has(key) || object.isNull(key)) return 0;
+  Poco::Dynamic::Var value = object.get(key);
+  if (!value.isNumeric()) reject(where + "." + key + " must be a number of seconds");
+  double seconds = value.convert<double>();
+  if (!(seconds > 0) || seconds > kMaxSeconds) {
+    reject(where + "." + key + " must be more than 0 and at most " + std::to_string(static_cast<long>(kMaxSeconds)) +
+           " seconds");
+  }
+  return seconds;
+}
+
 Array::Ptr optionalArray(const Object& object, const std::string& key, const std::string& where) {
   if (!object.has(key) || object.isNull(key)) return nullptr;
   Array::Ptr array = object.getArray(key);  // null Ptr when the value is not an array
@@ -78,6 +91,7 @@ StepDefinition decodeStep(const Array& steps, std::size_t index) {
     reject(where + " needs both beginDelimiter and endDelimiter, or neither");
   }
   step.environment = decodeEnvironment(*object, where);
+  step.timeout = optionalSeconds(*object, "timeout", where);
   return step;
 }
 
@@ -103,6 +117,7 @@ DecodedJob decodeJob(const std::string& body) {
   JobDefinition& job = decoded.definition;
   job.name = optionalString(*document, "name", "job");
   job.environment = decodeEnvironment(*document, "job");
+  job.deadline = optionalSeconds(*document, "deadline", "job");
   Array::Ptr steps = optionalArray(*document, "steps", "job");
   if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");
   if (steps->size() > kMaxSteps) reject("job has more than " + std::to_string(kMaxSteps) + " steps");

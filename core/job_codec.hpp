@@ -12,6 +12,7 @@ namespace dray::core {
 inline constexpr std::size_t kMaxSteps = 256;
 inline constexpr std::size_t kMaxEnvVars = 1024;
 inline constexpr std::size_t kMaxStringLength = 64 * 1024;
+inline constexpr double kMaxSeconds = 30 * 24 * 3600;  ///< longest timeout or deadline: 30 days
 
 /// A decoded job plus the object it came from, echoed back on creation.
 struct DecodedJob {

@@ -16,6 +16,7 @@ struct StepDefinition {
   std::string begin_delimiter;
   std::string end_delimiter;
   std::vector<sdk::EnvVar> environment;
+  double timeout = 0;  ///< seconds; 0 = the configured default
 };
 
 /// A decoded, validated job description.
@@ -23,6 +24,7 @@ struct JobDefinition {
   std::string name;
   std::vector<sdk::EnvVar> environment;
   std::vector<StepDefinition> steps;
+  double deadline = 0;  ///< seconds for the whole job; 0 = none
 };
 
 }  // namespace dray::core

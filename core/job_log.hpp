@@ -12,11 +12,21 @@ namespace dray::core {
 /// Marks a log line that was cut because it exceeded the line limit.
 inline constexpr std::string_view kContinuedMarker = " [dray: line continues]";
 
+/// How many bytes of container output one job may still put into its log. Shared by the
+/// job's steps, used by one worker thread.
+struct JobLogBudget {
+  std::size_t remaining;
+  bool exhausted = false;
+};
+
 /// Turns a step's stdout and stderr chunks into job log lines, in arrival order, and
-/// appends each chunk's complete lines to storage in one batch. One per step; one thread.
+/// appends each chunk's complete lines to storage in one batch. Once `budget` is spent,
+/// one "dray:" line says so and further lines are dropped (they are still passed on to the
+/// next step). One per step; one thread.
 class JobLogWriter {
  public:
-  JobLogWriter(sdk::Storage& storage, std::string job_id) : storage_(storage), job_id_(std::move(job_id)) {}
+  JobLogWriter(sdk::Storage& storage, std::string job_id, JobLogBudget& budget)
+      : storage_(storage), job_id_(std::move(job_id)), budget_(budget) {}
 
   void onStdout(std::string_view chunk) { feed(stdout_, chunk); }
   void onStderr(std::string_view chunk) { feed(stderr_, chunk); }
@@ -31,6 +41,7 @@ class JobLogWriter {
 
   sdk::Storage& storage_;
   std::string job_id_;
+  JobLogBudget& budget_;
   LineSplitter stdout_;
   LineSplitter stderr_;
   std::vector<std::string> batch_;

@@ -22,8 +22,9 @@ std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,
   return merged;
 }
 
-ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels) {
-  ResolvedJob resolved{id, job.name, {}};
+ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels,
+                       double default_step_timeout) {
+  ResolvedJob resolved{id, job.name, {}, job.deadline};
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const StepDefinition& step = job.steps[i];
     sdk::OutputChannel* channel = channels.find(step.output);
@@ -42,6 +43,7 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
     out.channel = channel;
     out.begin_delimiter = step.begin_delimiter;
     out.end_delimiter = step.end_delimiter;
+    out.timeout = step.timeout > 0 ? step.timeout : default_step_timeout;
     resolved.steps.push_back(std::move(out));
   }
   return resolved;

@@ -15,17 +15,21 @@ struct ResolvedStep {
   sdk::OutputChannel* channel = nullptr;
   std::string begin_delimiter;  ///< both empty = pass everything on
   std::string end_delimiter;
+  double timeout = 0;  ///< seconds; 0 = unlimited
 };
 
 struct ResolvedJob {
   std::string id;
   std::string name;
   std::vector<ResolvedStep> steps;
+  double deadline = 0;  ///< seconds for the whole job; 0 = unlimited
 };
 
-/// Merges environments (job first, step overrides by name, first-definition order kept)
-/// and picks each step's channel. Throws ValidationError when no channel accepts an output.
-ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels);
+/// Merges environments (job first, step overrides by name, first-definition order kept),
+/// picks each step's channel and applies `default_step_timeout` (seconds, 0 = none) to
+/// steps without their own. Throws ValidationError when no channel accepts an output.
+ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels,
+                       double default_step_timeout = 0);
 
 /// Job env then step env; a later definition of a name replaces the value in place.
 std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,

@@ -1,5 +1,8 @@
 #include "job_runner.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 
 #include "job_log.hpp"
@@ -13,11 +16,24 @@ std::string describeStep(const ResolvedStep& step) {
   return text + " (" + step.spec.image + ")";
 }
 
+std::string seconds(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", value);
+  return text;
+}
+
+template <typename TimePoint>
+TimePoint after(TimePoint now, double seconds) {
+  if (seconds <= 0) return TimePoint::max();
+  return now + std::chrono::duration_cast<typename TimePoint::duration>(std::chrono::duration<double>(seconds));
+}
+
 }  // namespace
 
-JobRunner::JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, unsigned workers, std::size_t spool_memory)
-    : storage_(storage), executor_(runtime, storage), spool_memory_(spool_memory) {
-  for (unsigned i = 0; i < workers; ++i) workers_.emplace_back([this] { workerLoop(); });
+JobRunner::JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options)
+    : storage_(storage), executor_(runtime, storage, options.instance), options_(std::move(options)) {
+  for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
+  watchdog_ = std::thread([this] { watchdogLoop(); });
 }
 
 JobRunner::~JobRunner() { shutdown(); }
@@ -26,37 +42,76 @@ void JobRunner::submit(ResolvedJob job) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) throw std::runtime_error("dray is shutting down and takes no new jobs");
+    if (queue_.size() >= options_.max_queue) {
+      throw QueueFull(std::to_string(queue_.size()) + " jobs are already waiting; try again later");
+    }
     queue_.push_back(std::move(job));
   }
-  wake_.notify_one();
+  wake_.notify_all();
 }
 
 bool JobRunner::cancel(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  auto it = running_.find(id);
-  if (it == running_.end()) return false;
-  it->second.request_stop();
+  std::unique_lock lock(mutex_);
+  if (auto it = running_.find(id); it != running_.end()) {
+    stopLocked(it->second, "canceled", sdk::kStatusCanceled);
+    return true;
+  }
+  auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const ResolvedJob& j) { return j.id == id; });
+  if (queued == queue_.end()) return false;
+  queue_.erase(queued);
+  lock.unlock();
+  changed_.notify_all();
+  JobLogger(storage_, id).warn("canceled before it started");
+  finishJob(id, sdk::kStatusCanceled);
   return true;
 }
 
-void JobRunner::shutdown() {
+bool JobRunner::waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    return !running_.count(id) &&
+           std::none_of(queue_.begin(), queue_.end(), [&](const ResolvedJob& j) { return j.id == id; });
+  });
+}
+
+std::optional<RunState> JobRunner::state(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  if (running_.count(id)) return RunState::kRunning;
+  if (std::any_of(queue_.begin(), queue_.end(), [&](const ResolvedJob& j) { return j.id == id; })) {
+    return RunState::kQueued;
+  }
+  return std::nullopt;
+}
+
+void JobRunner::shutdown(std::chrono::milliseconds grace) {
   std::deque<ResolvedJob> abandoned;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ && workers_.empty()) return;
+    if (stopped_) return;
     stopping_ = true;
     abandoned.swap(queue_);
-    for (auto& [id, source] : running_) source.request_stop();
   }
   wake_.notify_all();
+  changed_.notify_all();
   for (const auto& job : abandoned) {
-    JobLogger(storage_, job.id).error("job not run: dray shut down before it started");
+    JobLogger(storage_, job.id).error("not run: dray shut down before the job started");
     finishJob(job.id, sdk::kStatusError);
   }
-  for (auto& worker : workers_) {
-    if (worker.joinable()) worker.join();
+  {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, grace, [this] { return running_.empty(); })) {
+      for (auto& [id, active] : running_) {
+        stopLocked(active, "interrupted: dray shut down before the job finished", sdk::kStatusError);
+      }
+    }
   }
-  workers_.clear();
+  for (auto& worker : workers_) worker.join();
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  wake_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
 }
 
 std::size_t JobRunner::queued() const {
@@ -69,50 +124,108 @@ std::size_t JobRunner::running() const {
   return running_.size();
 }
 
+void JobRunner::stopLocked(Active& active, std::string reason, const char* status) {
+  if (active.stop.stop_requested()) return;  // the first reason wins
+  active.reason = std::move(reason);
+  active.final_status = status;
+  active.stop.request_stop();  // the runtime kills the container; the step then fails
+}
+
+void JobRunner::watchdogLoop() {
+  std::unique_lock lock(mutex_);
+  while (!stopped_) {
+    const auto now = Clock::now();
+    auto next = now + std::chrono::seconds(1);
+    for (auto& [id, active] : running_) {
+      if (active.stop.stop_requested()) continue;
+      if (now >= active.job_deadline) {
+        stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed", sdk::kStatusError);
+      } else if (now >= active.step_deadline) {
+        stopLocked(active, "timed out after " + seconds(active.step_timeout), sdk::kStatusError);
+      } else {
+        next = std::min({next, active.job_deadline, active.step_deadline});
+      }
+    }
+    wake_.wait_until(lock, next);
+  }
+}
+
 void JobRunner::workerLoop() {
   for (;;) {
     ResolvedJob job;
-    std::stop_token stop;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
+      if (queue_.empty()) return;  // stopping, nothing left
       job = std::move(queue_.front());
       queue_.pop_front();
-      stop = running_[job.id].get_token();
+      Active& active = running_[job.id];
+      active.job_deadline_seconds = job.deadline;
+      active.job_deadline = after(Clock::now(), job.deadline);
     }
+    wake_.notify_all();  // the watchdog learns the new deadline
     try {
-      execute(job, stop);
+      execute(job);
     } catch (const std::exception& e) {
       // Storage trouble must not kill a worker; the job is reported as failed if possible.
       spdlog::error("job {}: {}", job.id, e.what());
       finishJob(job.id, sdk::kStatusError);
     }
-    std::lock_guard lock(mutex_);
-    running_.erase(job.id);
+    {
+      std::lock_guard lock(mutex_);
+      running_.erase(job.id);
+    }
+    changed_.notify_all();
   }
 }
 
-void JobRunner::execute(const ResolvedJob& job, std::stop_token stop) {
+void JobRunner::beginStep(const std::string& id, const ResolvedStep& step) {
+  {
+    std::lock_guard lock(mutex_);
+    Active& active = running_.at(id);
+    active.step = describeStep(step);
+    active.step_timeout = step.timeout;
+    active.step_deadline = after(Clock::now(), step.timeout);
+  }
+  wake_.notify_all();
+}
+
+void JobRunner::execute(const ResolvedJob& job) {
   JobLogger job_log(storage_, job.id);
+  JobLogBudget budget{options_.log_limit};
+  std::stop_token stop;
+  {
+    std::lock_guard lock(mutex_);
+    stop = running_.at(job.id).stop.get_token();
+  }
   spdlog::info("job {}: started ({} steps)", job.id, job.steps.size());
   // The previous step's spool stays alive while the next step reads from it.
   std::unique_ptr<Spool> previous;
   std::unique_ptr<sdk::ByteSource> input = std::make_unique<EmptySource>();
   for (const auto& step : job.steps) {
-    auto output = std::make_unique<Spool>(spool_memory_);
+    beginStep(job.id, step);
+    auto output = std::make_unique<Spool>(options_.spool_memory);
     std::string failure;
     try {
-      int exit_code = executor_.run(step, *input, *output, stop);
+      if (stop.stop_requested()) throw std::runtime_error("stopped");
+      int exit_code = executor_.run(step, *input, *output, stop, budget);
       if (exit_code != 0) failure = "exited with code " + std::to_string(exit_code);
     } catch (const std::exception& e) {
       failure = e.what();
     }
-    if (failure.empty() && stop.stop_requested()) failure = "canceled";
+    const char* status = sdk::kStatusError;
+    if (stop.stop_requested()) {
+      std::lock_guard lock(mutex_);
+      const Active& active = running_.at(job.id);
+      failure = active.reason;
+      status = active.final_status;
+    }
     if (!failure.empty()) {
-      job_log.error(describeStep(step) + " failed: " + failure + "; later steps not run");
-      spdlog::warn("job {}: {} failed: {}", job.id, describeStep(step), failure);
-      finishJob(job.id, sdk::kStatusError);
+      const bool canceled = status == sdk::kStatusCanceled;
+      job_log.error(canceled ? "canceled during " + describeStep(step) + "; later steps not run"
+                             : describeStep(step) + " failed: " + failure + "; later steps not run");
+      spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
+      finishJob(job.id, status);
       return;
     }
     storage_.setCompletedSteps(job.id, step.spec.index + 1);

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -15,43 +18,89 @@
 
 namespace dray::core {
 
+struct RunnerOptions {
+  unsigned workers = 4;                 ///< jobs running at the same time
+  std::size_t max_queue = 1000;         ///< jobs waiting beyond that are refused
+  std::size_t spool_memory = 1 << 20;   ///< bytes between steps kept in RAM
+  std::size_t log_limit = 16u << 20;    ///< stdout/stderr bytes logged per job
+  std::string instance = "dray";        ///< labels containers, owns jobs (restart recovery)
+};
+
+/// The queue is full: try again later (HTTP 429).
+class QueueFull : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Where a job is inside the runner.
+enum class RunState { kQueued, kRunning };
+
 /// Runs jobs on a fixed pool of worker threads: jobs run concurrently, the steps of one
-/// job strictly in order. Status and steps completed go to storage as they change.
+/// job strictly in order. A watchdog thread enforces step timeouts and job deadlines.
+/// Status, steps completed and log go to storage as they change. Thread-safe.
 class JobRunner {
  public:
-  JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, unsigned workers, std::size_t spool_memory);
+  JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options);
   ~JobRunner();
 
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
 
-  /// Queues a job. Throws std::runtime_error after shutdown() began.
+  /// Queues a job. Throws QueueFull, or std::runtime_error after shutdown() began.
   void submit(ResolvedJob job);
 
-  /// Asks a running job to stop (its container is killed and removed). False if not running.
+  /// A queued job ends `canceled` at once; a running one has its container killed and
+  /// removed, later steps skipped, and ends `canceled`. False if the job is not active.
   bool cancel(const std::string& id);
 
-  /// Stops taking jobs, cancels running ones, ends queued ones as error, joins the workers.
-  void shutdown();
+  /// Waits until the job is neither queued nor running. False on timeout.
+  bool waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout);
+
+  /// Queued or running, or nullopt when the runner does not hold the job.
+  std::optional<RunState> state(const std::string& id) const;
+
+  /// Stops taking jobs and ends queued ones as error; lets running jobs finish for up to
+  /// `grace`, then cancels them (containers removed, status error); joins all threads.
+  void shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
   std::size_t queued() const;
   std::size_t running() const;
+  unsigned workers() const { return options_.workers; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  struct Active {
+    std::stop_source stop;
+    std::string reason;                 // why it was stopped, for the job log
+    const char* final_status = nullptr; // status after a stop
+    std::string step;                   // the step running now, for messages
+    double step_timeout = 0;
+    Clock::time_point step_deadline = Clock::time_point::max();
+    double job_deadline_seconds = 0;
+    Clock::time_point job_deadline = Clock::time_point::max();
+  };
+
   void workerLoop();
-  void execute(const ResolvedJob& job, std::stop_token stop);
+  void watchdogLoop();
+  void execute(const ResolvedJob& job);
+  void beginStep(const std::string& id, const ResolvedStep& step);
+  // Requires mutex_ held.
+  void stopLocked(Active& active, std::string reason, const char* status);
   void finishJob(const std::string& id, const char* status);
 
   sdk::Storage& storage_;
   StepExecutor executor_;
-  std::size_t spool_memory_;
+  RunnerOptions options_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;      // workers and watchdog
+  std::condition_variable changed_;   // a job left the queue or finished
   std::deque<ResolvedJob> queue_;
-  std::map<std::string, std::stop_source> running_;
+  std::map<std::string, Active> running_;
   bool stopping_ = false;
+  bool stopped_ = false;
   std::vector<std::thread> workers_;
+  std::thread watchdog_;
 };
 
 }  // namespace dray::core

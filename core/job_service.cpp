@@ -15,14 +15,15 @@ std::string JobService::newJobId() {
 CreatedJob JobService::create(const std::string& body) {
   DecodedJob decoded = decodeJob(body);
   const std::string id = newJobId();
-  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_);
+  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_, options_.default_step_timeout);
   CreatedJob created{id, encodeCreatedJob(decoded.document, id)};
 
   sdk::JobRecord record;
   record.id = id;
   record.description = created.body;
   record.total_steps = resolved.steps.size();
-  record.status = sdk::kStatusRunning;
+  record.status = sdk::kStatusRunning;  // also while queued: the original's clients poll for it
+  record.owner = options_.instance;
   storage_.createJob(record);
   try {
     runner_.submit(std::move(resolved));
@@ -31,6 +32,25 @@ CreatedJob JobService::create(const std::string& body) {
     throw;
   }
   return created;
+}
+
+std::optional<JobView> JobService::find(const std::string& id) {
+  auto record = storage_.getJob(id);
+  if (!record) return std::nullopt;
+  JobView view{*record, record->status};
+  if (auto state = runner_.state(id)) view.state = *state == RunState::kQueued ? "queued" : "running";
+  return view;
+}
+
+CancelOutcome JobService::cancel(const std::string& id) {
+  auto record = storage_.getJob(id);
+  if (!record) return CancelOutcome::kUnknownJob;
+  return runner_.cancel(id) ? CancelOutcome::kCanceled : CancelOutcome::kAlreadyFinished;
+}
+
+bool JobService::remove(const std::string& id) {
+  if (runner_.cancel(id)) runner_.waitUntilInactive(id, std::chrono::seconds(30));
+  return storage_.deleteJob(id);
 }
 
 std::optional<std::vector<std::string>> JobService::log(const std::string& id, std::size_t from) {

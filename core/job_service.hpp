@@ -18,22 +18,42 @@ struct CreatedJob {
 
 /// What the REST layer calls: accept, look up, read logs of and delete jobs.
 /// Thread-safe (storage and runner are).
+/// Settings the service applies to every job.
+struct ServiceOptions {
+  std::string instance = "dray";     ///< recorded as the job's owner
+  double default_step_timeout = 0;   ///< seconds; 0 = none
+};
+
+/// The job as the API shows it: the record plus where the runner has it.
+struct JobView {
+  sdk::JobRecord record;
+  std::string state;  ///< queued, running, complete, error or canceled
+};
+
+/// What cancel() did.
+enum class CancelOutcome { kUnknownJob, kAlreadyFinished, kCanceled };
+
 class JobService {
  public:
-  JobService(sdk::Storage& storage, JobRunner& runner, const ChannelSet& channels)
-      : storage_(storage), runner_(runner), channels_(channels) {}
+  JobService(sdk::Storage& storage, JobRunner& runner, const ChannelSet& channels, ServiceOptions options = {})
+      : storage_(storage), runner_(runner), channels_(channels), options_(std::move(options)) {}
 
-  /// Validates, stores and queues a job. Throws ValidationError for bad input.
+  /// Validates, stores and queues a job. Throws ValidationError for bad input and
+  /// QueueFull when too many jobs wait (nothing is stored then).
   CreatedJob create(const std::string& body);
 
-  std::optional<sdk::JobRecord> find(const std::string& id) { return storage_.getJob(id); }
+  std::optional<JobView> find(const std::string& id);
   std::vector<std::string> list() { return storage_.listJobs(); }
 
   /// Log lines from `from`, or nullopt if the job is unknown.
   std::optional<std::vector<std::string>> log(const std::string& id, std::size_t from);
 
-  /// Deletes a job's records (a running job keeps running, as in the original). False if unknown.
-  bool remove(const std::string& id) { return storage_.deleteJob(id); }
+  /// Stops a queued or running job; its status becomes `canceled`.
+  CancelOutcome cancel(const std::string& id);
+
+  /// Deletes a job's records. A job still queued or running is canceled first (its
+  /// container removed), unlike the original, which left it running. False if unknown.
+  bool remove(const std::string& id);
 
   /// A new upper-case 8-4-4-4-12 hex id.
   static std::string newJobId();
@@ -42,6 +62,7 @@ class JobService {
   sdk::Storage& storage_;
   JobRunner& runner_;
   const ChannelSet& channels_;
+  ServiceOptions options_;
 };
 
 }  // namespace dray::core

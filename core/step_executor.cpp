@@ -3,7 +3,6 @@
 #include <optional>
 
 #include "delimited_sink.hpp"
-#include "job_log.hpp"
 
 namespace dray::core {
 namespace {
@@ -44,16 +43,18 @@ class CaptureExitHook final : public sdk::ExitHook {
 
 }  // namespace
 
-sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) {
+sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
   sdk::ContainerSpec spec;
   spec.image = step.image;
   for (const auto& var : step.env) spec.env.push_back(var.name + "=" + var.value);
   spec.labels[kJobLabel] = step.job_id;
   spec.labels[kStepLabel] = std::to_string(step.index);
+  spec.labels[kInstanceLabel] = instance_;
   return spec;
 }
 
-int StepExecutor::run(const ResolvedStep& step, sdk::ByteSource& input, Spool& output, std::stop_token stop) {
+int StepExecutor::run(const ResolvedStep& step, sdk::ByteSource& input, Spool& output, std::stop_token stop,
+                      JobLogBudget& log_budget) {
   JobLogger job_log(storage_, step.spec.job_id);
   runtime_.ensureImage(step.spec.image, step.spec.refresh, job_log);
 
@@ -65,7 +66,7 @@ int StepExecutor::run(const ResolvedStep& step, sdk::ByteSource& input, Spool& o
   sdk::ContainerSpec container = containerFor(step.spec);
   capture->prepare(container);
 
-  JobLogWriter log(storage_, step.spec.job_id);
+  JobLogWriter log(storage_, step.spec.job_id, log_budget);
   StreamTap out(log, *capture, true);
   StreamTap err(log, *capture, false);
   CaptureExitHook hook(*capture);

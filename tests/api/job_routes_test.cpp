@@ -16,7 +16,7 @@ struct Api {
   test::FakeRuntime runtime;
   plugins::storage::memory::MemoryStorage storage;
   core::ChannelSet channels;
-  core::JobRunner runner{storage, runtime, 2, 1024};
+  core::JobRunner runner{storage, runtime, {2, 100, 1024, 1 << 20, "test"}};
   core::JobService service{storage, runner, channels};
   api::Router router;
 
@@ -25,7 +25,7 @@ struct Api {
     runtime.define("hello", [](const std::string&, const sdk::ContainerSpec&) {
       return test::FakeStepResult{"hello\nworld\n", "", 0, {}};
     });
-    api::addJobRoutes(router, service);
+    api::addJobRoutes(router, service, runner);
   }
 
   api::Response call(const std::string& method, const std::string& path, const std::string& body = "",
@@ -55,7 +55,7 @@ TEST_CASE("GET /jobs, /jobs/{id} and /jobs/{id}/log report the job", "[api][jobs
   Api api;
   std::string id = api.createHelloJob();
   CHECK(api.call("GET", "/jobs").body == R"([{"id":")" + id + R"("}])");
-  CHECK(api.call("GET", "/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":1,"status":"complete"})");
+  CHECK(api.call("GET", "/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":1,"status":"complete","state":"complete","totalSteps":1})");
   CHECK(api.call("GET", "/jobs/" + id + "/log").body == R"({"lines":["hello","world"]})");
   CHECK(api.call("GET", "/v1/jobs/" + id + "/log", "", {{"index", "1"}}).body == R"({"lines":["world"]})");
   CHECK(api.call("GET", "/jobs/" + id + "/log", "", {{"index", "99"}}).body == R"({"lines":[]})");

@@ -9,8 +9,9 @@ using dray::core::JobLogWriter;
 
 TEST_CASE("stdout and stderr lines reach the job log in arrival order", "[core][joblog]") {
   dray::plugins::storage::memory::MemoryStorage storage;
-  storage.createJob({"J", "{}", 1, 0, "running"});
-  JobLogWriter writer(storage, "J");
+  storage.createJob({"J", "{}", 1, 0, "running", ""});
+  dray::core::JobLogBudget budget{1 << 20};
+  JobLogWriter writer(storage, "J", budget);
   writer.onStdout("out 1\nout");
   writer.onStderr("err 1\n");
   writer.onStdout(" 2\n");
@@ -23,12 +24,33 @@ TEST_CASE("stdout and stderr lines reach the job log in arrival order", "[core][
 
 TEST_CASE("over-long log lines are split and marked", "[core][joblog]") {
   dray::plugins::storage::memory::MemoryStorage storage;
-  storage.createJob({"J", "{}", 1, 0, "running"});
-  JobLogWriter writer(storage, "J");
+  storage.createJob({"J", "{}", 1, 0, "running", ""});
+  dray::core::JobLogBudget budget{1 << 20};
+  JobLogWriter writer(storage, "J", budget);
   writer.onStdout(std::string(64 * 1024 + 10, 'x') + "\n");
   writer.finish();
   auto lines = storage.readLog("J", 0);
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] == std::string(64 * 1024, 'x') + std::string(dray::core::kContinuedMarker));
   CHECK(lines[1] == std::string(10, 'x'));
+}
+
+TEST_CASE("output beyond the job's log budget is dropped after one notice", "[core][joblog]") {
+  dray::plugins::storage::memory::MemoryStorage storage;
+  storage.createJob({"J", "{}", 2, 0, "running", ""});
+  dray::core::JobLogBudget budget{10};
+  {
+    JobLogWriter step1(storage, "J", budget);
+    step1.onStdout("12345\n678\n");
+    step1.finish();
+  }
+  JobLogWriter step2(storage, "J", budget);  // the budget spans the job's steps
+  step2.onStdout("abc\nmore\n");
+  step2.onStderr("and more\n");
+  step2.finish();
+  auto lines = storage.readLog("J", 0);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "12345");
+  CHECK(lines[1] == "678");
+  CHECK_THAT(lines[2], Catch::StartsWith("dray: log limit reached"));
 }

@@ -43,8 +43,8 @@ struct Harness {
     auto decoded = core::decodeJob(json);
     std::string id = core::JobService::newJobId();
     auto resolved = core::resolveJob(decoded.definition, id, channels);
-    storage.createJob({id, json, resolved.steps.size(), 0, sdk::kStatusRunning});
-    core::JobRunner runner(storage, runtime, workers, 1024);
+    storage.createJob({id, json, resolved.steps.size(), 0, sdk::kStatusRunning, ""});
+    core::JobRunner runner(storage, runtime, {workers, 100, 1024, 1 << 20, "test"});
     runner.submit(std::move(resolved));
     REQUIRE(test::waitUntil([&] { return storage.getJob(id)->status != sdk::kStatusRunning; }, std::chrono::seconds(10)));
     return *storage.getJob(id);
@@ -123,12 +123,12 @@ TEST_CASE("refresh asks the runtime to pull", "[core][runner]") {
 
 TEST_CASE("many jobs on several workers all finish", "[core][runner]") {
   Harness h;
-  core::JobRunner runner(h.storage, h.runtime, 4, 1024);
+  core::JobRunner runner(h.storage, h.runtime, {4, 100, 1024, 1 << 20, "test"});
   std::vector<std::string> ids;
   for (int i = 0; i < 50; ++i) {
     auto decoded = core::decodeJob(R"({"steps":[{"source":"words"},{"source":"upper"}]})");
     std::string id = core::JobService::newJobId();
-    h.storage.createJob({id, "{}", 2, 0, sdk::kStatusRunning});
+    h.storage.createJob({id, "{}", 2, 0, sdk::kStatusRunning, ""});
     runner.submit(core::resolveJob(decoded.definition, id, h.channels));
     ids.push_back(id);
   }
@@ -146,9 +146,9 @@ TEST_CASE("many jobs on several workers all finish", "[core][runner]") {
 TEST_CASE("shutdown ends queued jobs as error instead of losing them", "[core][runner]") {
   Harness h;
   std::string id = core::JobService::newJobId();
-  h.storage.createJob({id, "{}", 1, 0, sdk::kStatusRunning});
+  h.storage.createJob({id, "{}", 1, 0, sdk::kStatusRunning, ""});
   {
-    core::JobRunner runner(h.storage, h.runtime, 0, 1024);  // no workers: the job stays queued
+    core::JobRunner runner(h.storage, h.runtime, {0, 100, 1024, 1 << 20, "test"});  // no workers: stays queued
     auto decoded = core::decodeJob(R"({"steps":[{"source":"words"}]})");
     runner.submit(core::resolveJob(decoded.definition, id, h.channels));
     runner.shutdown();

@@ -13,17 +13,24 @@ TEST_CASE("records seeded in the original's shape are served by the API", "[redi
   RedisServer redis;
   // Exactly what the original wrote: totalSteps as a raw character, status "" until started.
   redis.cli("RPUSH jobs 51E0E756-A6B4-9CC7-67BD-364970C2268C 26C4A46D-C615-E978-521F-A0D8FDD80801");
-  redis.cli("HSET jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C totalSteps $'\\x03' completedSteps 2 status complete");
-  redis.cli("HSET jobs:26C4A46D-C615-E978-521F-A0D8FDD80801 totalSteps $'\\x01' completedSteps 0 status ''");
+  // redis-cli -x reads the last argument from stdin: the raw bytes 0x03 and 0x01.
+  dray::test::shell("printf '\\003' | redis-cli -p " + std::to_string(redis.port()) +
+                    " -x HSET jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C totalSteps");
+  dray::test::shell("printf '\\001' | redis-cli -p " + std::to_string(redis.port()) +
+                    " -x HSET jobs:26C4A46D-C615-E978-521F-A0D8FDD80801 totalSteps");
+  CHECK(redis.cli("--no-raw HGET jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C totalSteps") == "\"\\x03\"\n");
+  redis.cli("HSET jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C completedSteps 2 status complete");
+  redis.cli("HSET jobs:26C4A46D-C615-E978-521F-A0D8FDD80801 completedSteps 0 status ''");
   redis.cli("RPUSH jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C:log 'Standard output line 1' 'Standard error line 1'");
   DrayProcess dray(EnvMap{{"DRAY_STORAGE", "redis"}, {"REDIS_URL", redis.url()}});
   INFO(dray.log());
   CHECK(dray.get("/jobs").body ==
         R"([{"id":"51E0E756-A6B4-9CC7-67BD-364970C2268C"},{"id":"26C4A46D-C615-E978-521F-A0D8FDD80801"}])");
   CHECK(dray.get("/jobs/51E0E756-A6B4-9CC7-67BD-364970C2268C").body ==
-        R"({"id":"51E0E756-A6B4-9CC7-67BD-364970C2268C","stepsCompleted":2,"status":"complete"})");
+        R"({"id":"51E0E756-A6B4-9CC7-67BD-364970C2268C","stepsCompleted":2,"status":"complete","state":"complete",)"
+        R"("totalSteps":3})");
   CHECK(dray.get("/jobs/26C4A46D-C615-E978-521F-A0D8FDD80801").body ==
-        R"({"id":"26C4A46D-C615-E978-521F-A0D8FDD80801","stepsCompleted":0,"status":""})");
+        R"({"id":"26C4A46D-C615-E978-521F-A0D8FDD80801","stepsCompleted":0,"status":"","state":"","totalSteps":1})");
   CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C") == Lines{"Standard output line 1", "Standard error line 1"});
   CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C", 1) == Lines{"Standard error line 1"});
   CHECK(dray.del("/jobs/51E0E756-A6B4-9CC7-67BD-364970C2268C").status == 204);

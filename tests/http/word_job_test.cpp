@@ -32,7 +32,7 @@ TEST_CASE("the Word Job completes with exactly the expected output", "[http][doc
       {"source":"dray-test/upper"},{"source":"dray-test/reverse"}]})");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
-  CHECK(dray.get("/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":3,"status":"complete"})");
+  CHECK(dray.get("/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":3,"status":"complete","state":"complete","totalSteps":3})");
   CHECK(dray.logLines(id) == Lines{"alpha", "bravo", "charlie", "ALPHA", "BRAVO", "CHARLIE", "AHPLA", "OVARB", "EILRAHC"});
   CHECK(dray.logLines(id, 6) == Lines{"AHPLA", "OVARB", "EILRAHC"});
   CHECK(dray.get("/v1/jobs/" + id + "/log?index=8").body == R"({"lines":["EILRAHC"]})");
@@ -166,7 +166,7 @@ TEST_CASE("a third-party output channel from DRAY_PLUGIN_PATH is accepted and us
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   CHECK(dray.logLines(id) == Lines{"quiet", "QUIET"});
-  CHECK_THAT(dray.log(), Catch::Contains("abi-mismatch.so: refused, built for ABI version 2"));
+  CHECK_THAT(dray.log(), Catch::Contains("abi-mismatch.so: refused, built for ABI version 3"));
 }
 
 TEST_CASE("SIGTERM during a job removes its container and ends it cleanly", "[http][docker][e2e]") {

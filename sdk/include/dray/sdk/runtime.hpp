@@ -44,11 +44,15 @@ class DRAY_SDK_API Runtime : public Plugin {
   virtual int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook,
                   std::stop_token stop) = 0;
 
-  /// Ids of containers (running or not) carrying label `key`, for orphan reaping.
-  virtual std::vector<std::string> listLabelled(const std::string& key) = 0;
+  /// Ids of containers (running or not) carrying a label: `label` is "key" or "key=value".
+  /// Used to reap orphans of a dead dray at start-up.
+  virtual std::vector<std::string> listLabelled(const std::string& label) = 0;
 
   /// Force-removes a container; no error if it is already gone.
   virtual void remove(const std::string& container_id) = 0;
+
+  /// A cheap reachability check of the engine. Must not throw.
+  virtual HealthReport checkHealth() { return {true, "no check"}; }
 };
 
 }  // namespace dray::sdk

@@ -40,6 +40,9 @@ class DRAY_SDK_API Storage : public Plugin {
 
   /// Makes every appended line durable and readable. Default: nothing to do.
   virtual void flush() {}
+
+  /// A cheap reachability check (e.g. PING). Must not throw.
+  virtual HealthReport checkHealth() { return {true, "no check"}; }
 };
 
 }  // namespace dray::sdk

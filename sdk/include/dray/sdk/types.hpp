@@ -37,6 +37,7 @@ struct ContainerSpec {
 inline constexpr const char* kStatusRunning = "running";
 inline constexpr const char* kStatusComplete = "complete";
 inline constexpr const char* kStatusError = "error";
+inline constexpr const char* kStatusCanceled = "canceled";
 
 /// A job as storage keeps it.
 struct JobRecord {
@@ -45,6 +46,13 @@ struct JobRecord {
   std::size_t total_steps = 0;
   std::size_t completed_steps = 0;
   std::string status = kStatusRunning;
+  std::string owner;              ///< the dray instance that runs it (restart recovery)
+};
+
+/// Whether a backend can be used right now, for GET /healthz.
+struct HealthReport {
+  bool ok = true;
+  std::string detail;  ///< what was checked, or what is wrong
 };
 
 }  // namespace dray::sdk

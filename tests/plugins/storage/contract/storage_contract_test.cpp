@@ -41,7 +41,7 @@ class StorageUnderTest {
   std::shared_ptr<sdk::Storage> storage_;
 };
 
-sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return {id, R"({"steps":[]})", steps, 0, "running"}; }
+sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return {id, R"({"steps":[]})", steps, 0, "running", ""}; }
 
 // Log lines become visible after flush(), and soon without it.
 Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t from = 0) {
@@ -53,7 +53,7 @@ Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t f
 
 TEST_CASE("a created job reads back with its fields", "[storage][contract]") {
   StorageUnderTest storage;
-  sdk::JobRecord record{"JOB-1", R"({"name":"Wörter ✓","steps":[{"source":"a"}]})", 3, 0, "running"};
+  sdk::JobRecord record{"JOB-1", R"({"name":"Wörter ✓","steps":[{"source":"a"}]})", 3, 0, "running", ""};
   storage->createJob(record);
   auto read = storage->getJob("JOB-1");
   REQUIRE(read);

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "dray/sdk/runtime.hpp"
+#include "dray/sdk/storage.hpp"
+#include "job_runner.hpp"
+#include "router.hpp"
+
+namespace dray::api {
+
+/// GET /healthz: engine and storage reachability plus runner load; 200 when both are
+/// reachable, 503 otherwise. All references must outlive the router.
+void addHealthRoutes(Router& router, sdk::Storage& storage, sdk::Runtime& runtime, core::JobRunner& runner);
+
+}  // namespace dray::api

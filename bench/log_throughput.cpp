@@ -45,7 +45,7 @@ double throughDray(sdk::Storage& storage, const std::string& id, const std::vect
   writer.finish();
   storage.flush();
   double seconds = secondsSince(start);
-  if (storage.readLog(id, kLines - 1).size() != 1) std::fprintf(stderr, "warning: %s lost lines\n", id.c_str());
+  if (storage.readLog(id, kLines - 1, SIZE_MAX).size() != 1) std::fprintf(stderr, "warning: %s lost lines\n", id.c_str());
   return seconds;
 }
 

@@ -53,7 +53,7 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   config.max_queue = parseNumber("DRAY_QUEUE", envOr("DRAY_QUEUE", "1000"), 0, 1000000);
   config.step_timeout = parseSeconds("DRAY_STEP_TIMEOUT", envOr("DRAY_STEP_TIMEOUT", "0"));
   config.shutdown_grace = parseSeconds("DRAY_SHUTDOWN_GRACE", envOr("DRAY_SHUTDOWN_GRACE", "10"));
-  config.log_limit = parseNumber("DRAY_LOG_LIMIT", envOr("DRAY_LOG_LIMIT", "16777216"), 0, 1ul << 40);
+  config.log_limit = parseNumber("DRAY_LOG_LIMIT", envOr("DRAY_LOG_LIMIT", "8388608"), 0, 1ul << 40);
   config.instance = envOr("DRAY_INSTANCE", "dray");
   if (config.instance.empty() || config.instance.find_first_of("=, ") != std::string::npos) {
     throw std::invalid_argument("DRAY_INSTANCE must be a non-empty name without '=', ',' or spaces");

@@ -20,7 +20,7 @@ struct Config {
   double step_timeout = 0;                ///< DRAY_STEP_TIMEOUT: default step timeout, s (0 = none)
   double shutdown_grace = 10;             ///< DRAY_SHUTDOWN_GRACE: s running jobs get on SIGTERM
   std::string instance = "dray";          ///< DRAY_INSTANCE: labels our containers, owns our jobs
-  std::size_t log_limit = 16u << 20;      ///< DRAY_LOG_LIMIT: output bytes logged per job
+  std::size_t log_limit = 8u << 20;       ///< DRAY_LOG_LIMIT: output bytes logged per step
 };
 
 /// Reads an environment variable, or `fallback` when unset.

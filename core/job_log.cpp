@@ -20,7 +20,7 @@ void JobLogWriter::collect(std::string_view piece, bool ends_line) {
   if (budget_.exhausted) return;
   if (piece.size() > budget_.remaining) {
     budget_.exhausted = true;
-    batch_.push_back("dray: log limit reached; further output of this job is not logged (it is still passed on)");
+    batch_.push_back("dray: log limit reached; further output of this step is not logged (it is still passed on)");
     return;
   }
   budget_.remaining -= piece.size();

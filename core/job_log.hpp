@@ -12,8 +12,8 @@ namespace dray::core {
 /// Marks a log line that was cut because it exceeded the line limit.
 inline constexpr std::string_view kContinuedMarker = " [dray: line continues]";
 
-/// How many bytes of container output one job may still put into its log. Shared by the
-/// job's steps, used by one worker thread.
+/// How many bytes of container output a step may still put into the job log (stdout and
+/// stderr together). Used by one worker thread.
 struct JobLogBudget {
   std::size_t remaining;
   bool exhausted = false;

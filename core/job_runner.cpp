@@ -192,7 +192,6 @@ void JobRunner::beginStep(const std::string& id, const ResolvedStep& step) {
 
 void JobRunner::execute(const ResolvedJob& job) {
   JobLogger job_log(storage_, job.id);
-  JobLogBudget budget{options_.log_limit};
   std::stop_token stop;
   {
     std::lock_guard lock(mutex_);
@@ -204,6 +203,7 @@ void JobRunner::execute(const ResolvedJob& job) {
   std::unique_ptr<sdk::ByteSource> input = std::make_unique<EmptySource>();
   for (const auto& step : job.steps) {
     beginStep(job.id, step);
+    JobLogBudget budget{options_.log_limit};  // per step: a chatty step never hides the next one's output
     auto output = std::make_unique<Spool>(options_.spool_memory);
     std::string failure;
     try {

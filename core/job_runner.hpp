@@ -22,7 +22,7 @@ struct RunnerOptions {
   unsigned workers = 4;                 ///< jobs running at the same time
   std::size_t max_queue = 1000;         ///< jobs waiting beyond that are refused
   std::size_t spool_memory = 1 << 20;   ///< bytes between steps kept in RAM
-  std::size_t log_limit = 16u << 20;    ///< stdout/stderr bytes logged per job
+  std::size_t log_limit = 8u << 20;     ///< stdout/stderr bytes logged per step
   std::string instance = "dray";        ///< labels containers, owns jobs (restart recovery)
 };
 

@@ -53,9 +53,10 @@ bool JobService::remove(const std::string& id) {
   return storage_.deleteJob(id);
 }
 
-std::optional<std::vector<std::string>> JobService::log(const std::string& id, std::size_t from) {
+std::optional<std::vector<std::string>> JobService::log(const std::string& id, std::size_t from,
+                                                        std::size_t max_lines) {
   if (!storage_.getJob(id)) return std::nullopt;
-  return storage_.readLog(id, from);
+  return storage_.readLog(id, from, max_lines);
 }
 
 }  // namespace dray::core

@@ -45,8 +45,8 @@ class JobService {
   std::optional<JobView> find(const std::string& id);
   std::vector<std::string> list() { return storage_.listJobs(); }
 
-  /// Log lines from `from`, or nullopt if the job is unknown.
-  std::optional<std::vector<std::string>> log(const std::string& id, std::size_t from);
+  /// At most `max_lines` log lines from `from`, or nullopt if the job is unknown.
+  std::optional<std::vector<std::string>> log(const std::string& id, std::size_t from, std::size_t max_lines);
 
   /// Stops a queued or running job; its status becomes `canceled`.
   CancelOutcome cancel(const std::string& id);

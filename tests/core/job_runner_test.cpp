@@ -58,7 +58,7 @@ TEST_CASE("steps run in order, each stdout feeding the next stdin", "[core][runn
   auto job = h.run(R"({"steps":[{"source":"words"},{"source":"upper"}]})");
   CHECK(job.status == "complete");
   CHECK(job.completed_steps == 2);
-  CHECK(h.storage.readLog(job.id, 0) == std::vector<std::string>{"alpha", "bravo", "ALPHA", "BRAVO"});
+  CHECK(h.storage.readLog(job.id, 0, SIZE_MAX) == std::vector<std::string>{"alpha", "bravo", "ALPHA", "BRAVO"});
   auto runs = h.runtime.runs();
   REQUIRE(runs.size() == 2);
   CHECK(runs[0].labels.at("dray.job") == job.id);
@@ -71,7 +71,7 @@ TEST_CASE("a non-zero exit stops the job with error and later steps never run", 
   CHECK(job.status == "error");
   CHECK(job.completed_steps == 1);
   CHECK(h.runtime.runs().size() == 2);
-  auto log = h.storage.readLog(job.id, 0);
+  auto log = h.storage.readLog(job.id, 0, SIZE_MAX);
   REQUIRE(log.size() == 5);
   CHECK(log[2] == "partial");
   CHECK(log[3] == "boom");
@@ -83,7 +83,7 @@ TEST_CASE("a missing image ends the job in error with the reason in the log", "[
   auto job = h.run(R"({"steps":[{"source":"nope"}]})");
   CHECK(job.status == "error");
   CHECK(job.completed_steps == 0);
-  CHECK_THAT(h.storage.readLog(job.id, 0).back(), Catch::Contains("cannot pull image nope"));
+  CHECK_THAT(h.storage.readLog(job.id, 0, SIZE_MAX).back(), Catch::Contains("cannot pull image nope"));
 }
 
 TEST_CASE("stderr and file channels pass the chosen output on", "[core][runner]") {
@@ -96,7 +96,7 @@ TEST_CASE("stderr and file channels pass the chosen output on", "[core][runner]"
                                 {"source":"both","output":"/out.txt"},{"source":"cat"},
                                 {"source":"both","output":"/missing"},{"source":"cat"}]})");
   CHECK(job.status == "complete");
-  auto log = h.storage.readLog(job.id, 0);
+  auto log = h.storage.readLog(job.id, 0, SIZE_MAX);
   CHECK(log[2] == "to stderr");
   CHECK(log[5] == "from file");
   CHECK_THAT(log[8], Catch::Contains("/missing does not exist"));
@@ -112,7 +112,7 @@ TEST_CASE("job env reaches every step and step env overrides it", "[core][runner
   });
   auto job = h.run(R"({"environment":[{"variable":"A","value":"job"},{"variable":"B","value":"job"}],
                        "steps":[{"source":"env","environment":[{"variable":"B","value":"step"}]},{"source":"env"}]})");
-  CHECK(h.storage.readLog(job.id, 0) == std::vector<std::string>{"A=job", "B=step", "A=job", "B=job"});
+  CHECK(h.storage.readLog(job.id, 0, SIZE_MAX) == std::vector<std::string>{"A=job", "B=step", "A=job", "B=job"});
 }
 
 TEST_CASE("refresh asks the runtime to pull", "[core][runner]") {
@@ -140,7 +140,7 @@ TEST_CASE("many jobs on several workers all finish", "[core][runner]") {
         return true;
       },
       std::chrono::seconds(20)));
-  for (const auto& id : ids) CHECK(h.storage.readLog(id, 0).size() == 4);
+  for (const auto& id : ids) CHECK(h.storage.readLog(id, 0, SIZE_MAX).size() == 4);
 }
 
 TEST_CASE("shutdown ends queued jobs as error instead of losing them", "[core][runner]") {
@@ -155,5 +155,5 @@ TEST_CASE("shutdown ends queued jobs as error instead of losing them", "[core][r
     CHECK_THROWS(runner.submit(core::resolveJob(decoded.definition, "X", h.channels)));
   }
   CHECK(h.storage.getJob(id)->status == "error");
-  CHECK_THAT(h.storage.readLog(id, 0).back(), Catch::Contains("dray shut down"));
+  CHECK_THAT(h.storage.readLog(id, 0, SIZE_MAX).back(), Catch::Contains("dray shut down"));
 }

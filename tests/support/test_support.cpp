@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -139,6 +141,7 @@ int DrayProcess::runExpectingFailure(const EnvMap& env, std::string& log) {
   TempDir dir;
   EnvMap full = env;
   full.try_emplace("DRAY_PLUGIN_PATH", pluginDir());
+  full.try_emplace("DRAY_INSTANCE", "test-failure-" + std::to_string(::getpid()));
   Poco::Process::Env process_env(full.begin(), full.end());
   std::string command = "exec \"$0\" -p " + std::to_string(freePort()) + " >" + dir.path() + "/dray.log 2>&1";
   Poco::ProcessHandle handle =
@@ -159,6 +162,8 @@ int DrayProcess::runExpectingFailure(const EnvMap& env, std::string& log) {
 
 DrayProcess::DrayProcess(std::map<std::string, std::string> env) : port_(freePort()) {
   env.try_emplace("DRAY_PLUGIN_PATH", pluginDir());
+  // Each dray reaps its own instance's containers at start-up: never another test's.
+  env.try_emplace("DRAY_INSTANCE", "test-" + std::to_string(port_) + "-" + std::to_string(::getpid()));
   if (!env.count("DRAY_STORAGE") && testStorage() == "redis") {
     redis_ = std::make_unique<RedisServer>();
     env.try_emplace("DRAY_STORAGE", "redis");
@@ -167,6 +172,7 @@ DrayProcess::DrayProcess(std::map<std::string, std::string> env) : port_(freePor
   // Without a storage setting dray picks redis when REDIS_PORT/REDIS_URL is present.
   if (!env.count("REDIS_PORT") && !env.count("REDIS_URL")) env.try_emplace("DRAY_STORAGE", "memory");
   env.try_emplace("LOG_LEVEL", "debug");
+  env.try_emplace("DRAY_SHUTDOWN_GRACE", "1");  // tests end with jobs still sleeping
   Poco::Process::Env process_env(env.begin(), env.end());
   std::string command = "exec \"$0\" -p " + std::to_string(port_) + " >>" + dir_.path() + "/dray.log 2>&1";
   handle_ = std::make_unique<Poco::ProcessHandle>(
@@ -205,6 +211,22 @@ int DrayProcess::stop() {
   return exit_code_;
 }
 
+void DrayProcess::kill() {
+  if (running()) {
+    Poco::Process::kill(*handle_);
+    exit_code_ = handle_->wait();
+  }
+  stopped_ = true;
+}
+
+std::size_t DrayProcess::peakRss() const {
+  std::ifstream status("/proc/" + std::to_string(pid()) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // reported in kB
+  }
+  return 0;
+}
+
 std::string DrayProcess::log() const {
   std::ifstream in(dir_.path() + "/dray.log");
   std::stringstream text;
@@ -235,12 +257,15 @@ std::string DrayProcess::waitForJob(const std::string& id, std::chrono::seconds 
 }
 
 std::vector<std::string> DrayProcess::logLines(const std::string& id, std::size_t index) const {
-  HttpResult result = get("/jobs/" + id + "/log?index=" + std::to_string(index));
-  REQUIRE(result.status == 200);
+  // A response may be partial (large logs are paged): follow ?index= until nothing comes.
   std::vector<std::string> lines;
-  auto array = result.json()->getArray("lines");
-  for (std::size_t i = 0; i < array->size(); ++i) lines.push_back(array->getElement<std::string>(i));
-  return lines;
+  for (;;) {
+    HttpResult result = get("/jobs/" + id + "/log?index=" + std::to_string(index + lines.size()));
+    REQUIRE(result.status == 200);
+    auto array = result.json()->getArray("lines");
+    if (array->size() == 0) return lines;
+    for (std::size_t i = 0; i < array->size(); ++i) lines.push_back(array->getElement<std::string>(i));
+  }
 }
 
 std::string shell(const std::string& command, int* status) {

@@ -86,9 +86,14 @@ class DrayProcess {
 
   std::uint16_t port() const { return port_; }
   std::string log() const;
+  int pid() const { return static_cast<int>(handle_->id()); }
   bool running() const;
   /// SIGTERM and wait; returns the exit code.
   int stop();
+  /// SIGKILL and wait: a crash, nothing cleaned up.
+  void kill();
+  /// Peak resident memory (VmHWM) in bytes, read from /proc while it runs.
+  std::size_t peakRss() const;
 
   /// Starts dray expecting it to fail at start-up; returns its exit code, fills `log`.
   static int runExpectingFailure(const EnvMap& env, std::string& log);

@@ -183,6 +183,16 @@ std::vector<std::string> DockerRuntime::listLabelled(const std::string& key) {
   return ids;
 }
 
+sdk::HealthReport DockerRuntime::checkHealth() {
+  try {
+    DockerResponse response = client_.request("GET", "/_ping", "", Poco::Timespan(5, 0));
+    if (response.status == 200) return {true, "Docker engine at " + client_.endpoint().describe() + " answers"};
+    return {false, "Docker engine at " + client_.endpoint().describe() + " answered " + std::to_string(response.status)};
+  } catch (const std::exception& e) {
+    return {false, e.what()};
+  }
+}
+
 void DockerRuntime::remove(const std::string& container_id) {
   try {
     DockerResponse response = client_.request("DELETE", "/containers/" + container_id + "?force=1");

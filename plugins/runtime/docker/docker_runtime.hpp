@@ -20,6 +20,7 @@ class DockerRuntime final : public sdk::Runtime {
   int run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override;
   std::vector<std::string> listLabelled(const std::string& key) override;
   void remove(const std::string& container_id) override;
+  sdk::HealthReport checkHealth() override;
 
   DockerClient& client() { return client_; }
 

@@ -1,5 +1,6 @@
 #include "memory_storage.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "dray/sdk/errors.hpp"
@@ -54,11 +55,13 @@ void MemoryStorage::appendLog(const std::string& id, const std::vector<std::stri
   }
 }
 
-std::vector<std::string> MemoryStorage::readLog(const std::string& id, std::size_t from) {
+std::vector<std::string> MemoryStorage::readLog(const std::string& id, std::size_t from, std::size_t max_lines) {
   std::shared_lock lock(mutex_);
   auto it = jobs_.find(id);
   if (it == jobs_.end() || from >= it->second.log.size()) return {};
-  return {it->second.log.begin() + static_cast<std::ptrdiff_t>(from), it->second.log.end()};
+  const auto& log = it->second.log;
+  std::size_t to = from + std::min(max_lines, log.size() - from);
+  return {log.begin() + static_cast<std::ptrdiff_t>(from), log.begin() + static_cast<std::ptrdiff_t>(to)};
 }
 
 }  // namespace dray::plugins::storage::memory

@@ -21,7 +21,8 @@ class MemoryStorage final : public sdk::Storage {
   void setStatus(const std::string& id, const std::string& status) override;
   void setCompletedSteps(const std::string& id, std::size_t completed) override;
   void appendLog(const std::string& id, const std::vector<std::string>& lines) override;
-  std::vector<std::string> readLog(const std::string& id, std::size_t from) override;
+  std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
+  sdk::HealthReport checkHealth() override { return {true, "in process memory"}; }
 
  private:
   struct Entry {

@@ -23,10 +23,10 @@ return 1
 )lua";
 
 /// KEYS[1] the jobs list, KEYS[2] job hash, KEYS[3] description. ARGV: id, totalSteps,
-/// completedSteps, status, description. Returns 0 if the job already exists.
+/// completedSteps, status, description, owner. Returns 0 if the job already exists.
 inline constexpr const char* kCreateJobScript = R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4])
+redis.call('HSET', KEYS[2], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4], 'owner', ARGV[6])
 redis.call('SET', KEYS[3], ARGV[5])
 redis.call('RPUSH', KEYS[1], ARGV[1])
 return 1

@@ -1,5 +1,8 @@
 #include "redis_storage.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <Poco/NumberParser.h>
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Command.h>
@@ -47,7 +50,8 @@ RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sd
 void RedisStorage::createJob(const sdk::JobRecord& job) {
   Command command("EVAL");
   command << kCreateJobScript << "3" << keys::kJobs << keys::job(job.id) << keys::description(job.id) << job.id
-          << std::to_string(job.total_steps) << std::to_string(job.completed_steps) << job.status << job.description;
+          << std::to_string(job.total_steps) << std::to_string(job.completed_steps) << job.status << job.description
+          << job.owner;
   // The script is idempotent, so a retry after a lost reply is safe.
   auto created = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
@@ -68,6 +72,7 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
     if (fields[i] == "totalSteps") record.total_steps = parseStepCount(fields[i + 1]);
     if (fields[i] == "completedSteps") record.completed_steps = parseStepCount(fields[i + 1]);
     if (fields[i] == "status") record.status = fields[i + 1];
+    if (fields[i] == "owner") record.owner = fields[i + 1];
   }
   BulkString description = replies.get<BulkString>(1);
   if (!description.isNull()) record.description = description.value();
@@ -98,12 +103,23 @@ void RedisStorage::appendLog(const std::string& id, const std::vector<std::strin
   writes_->appendLog(id, lines);
 }
 
-std::vector<std::string> RedisStorage::readLog(const std::string& id, std::size_t from) {
+std::vector<std::string> RedisStorage::readLog(const std::string& id, std::size_t from, std::size_t max_lines) {
+  if (max_lines == 0) return {};
+  const auto first = static_cast<Poco::Int64>(from);
+  const auto last = static_cast<Poco::Int64>(std::min<std::size_t>(from + max_lines - 1, INT64_MAX));
   return pool_.run<std::vector<std::string>>(
-      [&](Client& client) {
-        return strings(client.execute<Array>(Command::lrange(keys::log(id), static_cast<Poco::Int64>(from), -1)));
-      },
+      [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys::log(id), first, last))); },
       options_.read_patience);
+}
+
+sdk::HealthReport RedisStorage::checkHealth() {
+  try {
+    pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
+                           std::chrono::milliseconds(0));
+    return {true, "redis at " + pool_.address().describe() + " answers PING"};
+  } catch (const std::exception& e) {
+    return {false, e.what()};
+  }
 }
 
 void RedisStorage::flush() {

@@ -19,7 +19,7 @@ struct RedisStorageOptions {
 
 /// Storage in Redis, in the original Dray's schema: list `jobs`, hash `jobs:<id>`
 /// (`totalSteps`, `completedSteps`, `status`), list `jobs:<id>:log`, plus our own
-/// `jobs:<id>:description`. Log lines and status updates go through a write-behind queue
+/// `jobs:<id>:description` and an `owner` field in the hash (additive). Log lines and status updates go through a write-behind queue
 /// (batched, ordered, kept while Redis is away); creation and reads are synchronous.
 /// Thread-safe.
 class RedisStorage final : public sdk::Storage {
@@ -35,8 +35,9 @@ class RedisStorage final : public sdk::Storage {
   void setStatus(const std::string& id, const std::string& status) override;
   void setCompletedSteps(const std::string& id, std::size_t completed) override;
   void appendLog(const std::string& id, const std::vector<std::string>& lines) override;
-  std::vector<std::string> readLog(const std::string& id, std::size_t from) override;
+  std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
   void flush() override;
+  sdk::HealthReport checkHealth() override;
 
  private:
   RedisStorageOptions options_;

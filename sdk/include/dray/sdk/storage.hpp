@@ -35,8 +35,8 @@ class DRAY_SDK_API Storage : public Plugin {
   /// must be readable after flush() and soon (well under a second) without it.
   virtual void appendLog(const std::string& id, const std::vector<std::string>& lines) = 0;
 
-  /// Log lines from position `from` (0-based) to the end; empty when past the end.
-  virtual std::vector<std::string> readLog(const std::string& id, std::size_t from) = 0;
+  /// At most `max_lines` log lines from position `from` (0-based); empty when past the end.
+  virtual std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) = 0;
 
   /// Makes every appended line durable and readable. Default: nothing to do.
   virtual void flush() {}

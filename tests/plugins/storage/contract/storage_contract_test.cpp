@@ -1,6 +1,7 @@
 // The storage contract: the same cases run against every storage plugin, loaded through the
 // real loader. DRAY_TEST_STORAGE picks the plugin (memory, redis); for redis each case gets
 // its own redis-server on a free loopback port. This is how to check a storage of your own.
+#include <cstdint>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -46,7 +47,7 @@ sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return {id, R
 // Log lines become visible after flush(), and soon without it.
 Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t from = 0) {
   storage.flush();
-  return storage.readLog(id, from);
+  return storage.readLog(id, from, SIZE_MAX);
 }
 
 }  // namespace
@@ -75,7 +76,7 @@ TEST_CASE("jobs are listed oldest first and deleted with everything they own", "
   CHECK(storage->deleteJob("A"));
   CHECK_FALSE(storage->deleteJob("A"));
   CHECK_FALSE(storage->getJob("A"));
-  CHECK(storage->readLog("A", 0).empty());
+  CHECK(storage->readLog("A", 0, SIZE_MAX).empty());
   CHECK(storage->listJobs() == Lines{"C", "B"});
 }
 
@@ -100,7 +101,7 @@ TEST_CASE("updates to unknown or deleted jobs never recreate them", "[storage][c
   storage->flush();
   CHECK_FALSE(storage->getJob("GONE"));
   CHECK_FALSE(storage->getJob("NEVER"));
-  CHECK(storage->readLog("GONE", 0).empty());
+  CHECK(storage->readLog("GONE", 0, SIZE_MAX).empty());
   CHECK(storage->listJobs().empty());
 }
 
@@ -111,16 +112,19 @@ TEST_CASE("log lines keep their order and read from any index", "[storage][contr
   storage->appendLog("J", {"three"});
   storage->appendLog("J", {"", std::string("bin\0ary\r\n", 9), "ünïcödé"});
   CHECK(readAfterFlush(*storage, "J") == Lines{"one", "two", "three", "", std::string("bin\0ary\r\n", 9), "ünïcödé"});
-  CHECK(storage->readLog("J", 2) == Lines{"three", "", std::string("bin\0ary\r\n", 9), "ünïcödé"});
-  CHECK(storage->readLog("J", 6).empty());
-  CHECK(storage->readLog("J", 1000).empty());
+  CHECK(storage->readLog("J", 2, SIZE_MAX) == Lines{"three", "", std::string("bin\0ary\r\n", 9), "ünïcödé"});
+  CHECK(storage->readLog("J", 6, SIZE_MAX).empty());
+  CHECK(storage->readLog("J", 1, 2) == Lines{"two", "three"});
+  CHECK(storage->readLog("J", 4, 100).size() == 2);
+  CHECK(storage->readLog("J", 0, 0).empty());
+  CHECK(storage->readLog("J", 1000, SIZE_MAX).empty());
 }
 
 TEST_CASE("appended lines become readable soon even without flush", "[storage][contract]") {
   StorageUnderTest storage;
   storage->createJob(job("J"));
   storage->appendLog("J", {"soon"});
-  CHECK(test::waitUntil([&] { return storage->readLog("J", 0) == Lines{"soon"}; }, std::chrono::milliseconds(1000), std::chrono::milliseconds(5)));
+  CHECK(test::waitUntil([&] { return storage->readLog("J", 0, SIZE_MAX) == Lines{"soon"}; }, std::chrono::milliseconds(1000), std::chrono::milliseconds(5)));
 }
 
 TEST_CASE("concurrent writers to many jobs lose nothing and keep each job's order", "[storage][contract]") {
@@ -141,7 +145,7 @@ TEST_CASE("concurrent writers to many jobs lose nothing and keep each job's orde
   for (auto& w : writers) w.join();
   storage->flush();
   for (int j = 0; j < kJobs; ++j) {
-    auto lines = storage->readLog("J" + std::to_string(j), 0);
+    auto lines = storage->readLog("J" + std::to_string(j), 0, SIZE_MAX);
     REQUIRE(lines.size() == kLines);
     for (int i = 0; i < kLines; ++i) REQUIRE(lines[i] == std::to_string(i));
     CHECK(storage->getJob("J" + std::to_string(j))->status == "complete");
@@ -156,5 +160,5 @@ TEST_CASE("a hundred thousand lines in small batches all arrive", "[storage][con
   REQUIRE(lines.size() == 100000);
   CHECK(lines.front() == "line 0");
   CHECK(lines.back() == "line 99999");
-  CHECK(storage->readLog("BIG", 99998) == Lines{"line 99998", "line 99999"});
+  CHECK(storage->readLog("BIG", 99998, SIZE_MAX) == Lines{"line 99998", "line 99999"});
 }

@@ -34,7 +34,7 @@ TEST_CASE("updates to unknown jobs are ignored and never recreate them", "[plugi
   storage.setCompletedSteps("X", 1);
   storage.appendLog("X", {"line"});
   CHECK_FALSE(storage.getJob("X"));
-  CHECK(storage.readLog("X", 0).empty());
+  CHECK(storage.readLog("X", 0, SIZE_MAX).empty());
 }
 
 TEST_CASE("concurrent appends keep every line and each batch in order", "[plugins][memory]") {
@@ -47,13 +47,13 @@ TEST_CASE("concurrent appends keep every line and each batch in order", "[plugin
     });
   }
   for (auto& t : writers) t.join();
-  auto log = storage.readLog("J", 0);
+  auto log = storage.readLog("J", 0, SIZE_MAX);
   CHECK(log.size() == 4000);
   std::vector<int> next(4, 0);
   for (const auto& line : log) {
     int w = line[0] - '0';
     CHECK(line == std::to_string(w) + ":" + std::to_string(next[w]++));
   }
-  CHECK(storage.readLog("J", 3999).size() == 1);
-  CHECK(storage.readLog("J", 4000).empty());
+  CHECK(storage.readLog("J", 3999, SIZE_MAX).size() == 1);
+  CHECK(storage.readLog("J", 4000, SIZE_MAX).empty());
 }

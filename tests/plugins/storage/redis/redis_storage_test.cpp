@@ -132,7 +132,7 @@ TEST_CASE("lines written while Redis is down are kept and land in order when it 
       std::chrono::seconds(10)));
   server.start();
   storage.flush();
-  auto lines = storage.readLog("OUT", 0);
+  auto lines = storage.readLog("OUT", 0, SIZE_MAX);
   REQUIRE(lines.size() == 1000);
   for (int i = 0; i < 1000; ++i) REQUIRE(lines[i] == std::to_string(i));
   CHECK(storage.getJob("OUT")->status == "complete");

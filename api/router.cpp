@@ -6,6 +6,8 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/StringTokenizer.h>
+#include <Poco/TextConverter.h>
+#include <Poco/UTF8Encoding.h>
 #include <spdlog/spdlog.h>
 
 #include "dray/sdk/errors.hpp"
@@ -34,8 +36,12 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
 }  // namespace
 
 Response errorResponse(int status, const std::string& message) {
+  // Messages may quote client bytes (e.g. a parser's "unexpected byte"): keep the JSON valid UTF-8.
+  std::string clean;
+  Poco::UTF8Encoding utf8;
+  Poco::TextConverter(utf8, utf8, '?').convert(message, clean);
   Poco::JSON::Object body;
-  body.set("error", message);
+  body.set("error", clean);
   std::ostringstream out;
   body.stringify(out);
   return Response{status, out.str(), "application/json", {}};

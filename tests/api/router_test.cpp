@@ -60,6 +60,12 @@ TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow, as JSON", "[a
   CHECK(call(router, "DELETE", "/jobs/X/log").status == 405);
 }
 
+TEST_CASE("error messages are always valid UTF-8", "[api][router]") {
+  CHECK(dray::api::errorResponse(400, "unexpected byte '\xff' after \xc3").body ==
+        R"({"error":"unexpected byte '?' after ?"})");
+  CHECK(dray::api::errorResponse(400, "Wörter ✓").body == R"({"error":"Wörter ✓"})");
+}
+
 TEST_CASE("handler exceptions become JSON errors", "[api][router]") {
   auto router = makeRouter();
   auto boom = call(router, "GET", "/boom");

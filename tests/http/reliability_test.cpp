@@ -86,11 +86,12 @@ TEST_CASE("a step timeout kills the step and fails the job with the reason", "[e
 
 TEST_CASE("a job deadline spans steps, and DRAY_STEP_TIMEOUT is the default", "[e2e][timeout]") {
   DrayProcess dray(EnvMap{{"DRAY_STEP_TIMEOUT", "1.5"}});
-  std::string deadline = dray.submit(R"({"deadline":2,"steps":[)" + sleeper(1.2, R"(,"timeout":10)") + "," +
-                                     sleeper(1.2, R"(,"timeout":10)") + "]}");
+  // Each step alone fits the deadline; together they do not.
+  std::string deadline = dray.submit(R"({"deadline":5,"steps":[)" + sleeper(3, R"(,"timeout":10)") + "," +
+                                     sleeper(3, R"(,"timeout":10)") + "]}");
   std::string fallback = dray.submit(R"({"steps":[)" + sleeper(60) + "]}");
   CHECK(dray.waitForJob(deadline, 60s) == "error");
-  CHECK_THAT(lastLine(dray, deadline), Catch::Contains("step 2 (dray-test/script) failed: job deadline of 2 s passed"));
+  CHECK_THAT(lastLine(dray, deadline), Catch::Contains("step 2 (dray-test/script) failed: job deadline of 5 s passed"));
   CHECK(dray.waitForJob(fallback, 60s) == "error");
   CHECK_THAT(lastLine(dray, fallback), Catch::Contains("timed out after 1.5 s"));
   CHECK(containersOfJob(deadline).empty());

@@ -77,8 +77,12 @@ HttpResult httpRequest(std::uint16_t port, const std::string& method, const std:
 std::string rawRequest(std::uint16_t port, const std::string& bytes) {
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
   socket.setReceiveTimeout(Poco::Timespan(10, 0));
-  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
-  socket.shutdownSend();
+  try {
+    socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+    socket.shutdownSend();
+  } catch (const Poco::Exception&) {
+    // The server may answer and close before it read everything: read what it said.
+  }
   std::string answer;
   std::array<char, 4096> buffer;
   try {

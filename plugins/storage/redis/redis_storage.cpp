@@ -1,6 +1,5 @@
 #include "redis_storage.hpp"
 
-#include <algorithm>
 #include <cstdint>
 
 #include <Poco/NumberParser.h>
@@ -106,7 +105,9 @@ void RedisStorage::appendLog(const std::string& id, const std::vector<std::strin
 std::vector<std::string> RedisStorage::readLog(const std::string& id, std::size_t from, std::size_t max_lines) {
   if (max_lines == 0) return {};
   const auto first = static_cast<Poco::Int64>(from);
-  const auto last = static_cast<Poco::Int64>(std::min<std::size_t>(from + max_lines - 1, INT64_MAX));
+  // -1 is "to the end" for LRANGE; also what a max_lines too large to add up means.
+  const std::size_t room = static_cast<std::size_t>(INT64_MAX) - from;
+  const Poco::Int64 last = max_lines > room ? -1 : static_cast<Poco::Int64>(from + max_lines - 1);
   return pool_.run<std::vector<std::string>>(
       [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys::log(id), first, last))); },
       options_.read_patience);

@@ -7,12 +7,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${DRAY_PORT:-3000}"
 "$root/scripts/setup.sh"
 
-if curl -s "http://127.0.0.1:$port/jobs" >/dev/null 2>&1; then
+url="http://127.0.0.1:$port"
+. "$root/scripts/lib/dray_client.sh"
+if curl -s "$url/jobs" >/dev/null 2>&1; then
   echo "demo: something already answers on port $port; using it"
 else
   LOG_LEVEL="${LOG_LEVEL:-info}" setsid "$root/build/bin/dray" -p "$port" >"$root/build/dray-demo.log" 2>&1 < /dev/null &
   echo "demo: dray started (pid $!), log in build/dray-demo.log"
-  for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$port/jobs" >/dev/null 2>&1 && break; sleep 0.1; done
+  dray_wait_up "$url" || { echo "demo: dray did not start; see build/dray-demo.log" >&2; exit 1; }
 fi
 
 job='{"name":"Word Job","steps":[
@@ -20,22 +22,16 @@ job='{"name":"Word Job","steps":[
   {"name":"uppercase","source":"dray-test/upper"},
   {"name":"reverse","source":"dray-test/reverse"}]}'
 echo "demo: POST /jobs"
-created=$(curl -sf -X POST "http://127.0.0.1:$port/jobs" -H 'Content-Type: application/json' -d "$job")
-echo "$created"
-id=$(echo "$created" | sed -n 's/.*"id":"\([0-9A-F-]*\)".*/\1/p')
-
-status=running
-for _ in $(seq 1 300); do
-  status=$(curl -sf "http://127.0.0.1:$port/jobs/$id" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-  [ "$status" != running ] && break
-  sleep 0.1
-done
+id=$(dray_submit "$url" "$job")
+[ -n "$id" ] || { echo "demo: the job was refused" >&2; exit 1; }
+echo "demo: job $id accepted"
+status=$(dray_wait_job "$url" "$id")
 echo "demo: GET /jobs/$id"
-curl -sf "http://127.0.0.1:$port/jobs/$id"; echo
+curl -sf "$url/jobs/$id"; echo
 echo "demo: GET /jobs/$id/log?index=10  (the last step's output)"
-curl -sf "http://127.0.0.1:$port/jobs/$id/log?index=10"; echo
+curl -sf "$url/jobs/$id/log?index=10"; echo
 echo "demo: the Word Job's result:"
-curl -sf "http://127.0.0.1:$port/jobs/$id/log?index=10" | tr -d '{}[]"' | sed 's/^lines://' | tr ',' '\n'; echo
+curl -sf "$url/jobs/$id/log?index=10" | tr -d '{}[]"' | sed 's/^lines://' | tr ',' '\n'; echo
 if [ "${DEMO_STOP:-0}" = 1 ]; then
   pkill -TERM -f "$root/build/bin/dray -p $port" || true
   echo "demo: dray stopped"

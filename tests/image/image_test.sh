@@ -16,6 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; docker logs "$name" 2>&1 | tail -40; exit 1; }
+. "$root/scripts/lib/dray_client.sh"
 free_port() {
   local port
   while :; do
@@ -33,31 +34,19 @@ port=$(free_port)
 docker run -d --name "$name" --network host -v /var/run/docker.sock:/var/run/docker.sock \
   -e REDIS_PORT="tcp://127.0.0.1:$redis_port" -e LOG_LEVEL=debug "$image" -p "$port" >/dev/null
 url="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do curl -sf "$url/jobs" >/dev/null && break; sleep 0.1; done
-curl -sf "$url/jobs" >/dev/null || fail "dray in the container does not answer"
+dray_wait_up "$url" || fail "dray in the container does not answer"
 docker logs "$name" 2>&1 | grep -q "storage 'redis'" || fail "REDIS_PORT did not select Redis storage"
 
-submit() { curl -sf -X POST "$url/jobs" -d "$1" | sed -n 's/.*"id":"\([0-9A-F-]*\)".*/\1/p'; }
-wait_job() {
-  local status=running
-  for _ in $(seq 1 600); do
-    status=$(curl -sf "$url/jobs/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-    [ "$status" != running ] && break
-    sleep 0.1
-  done
-  echo "$status"
-}
-
-word=$(submit '{"name":"Word Job","steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"3"}]},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}')
-[ "$(wait_job "$word")" = complete ] || fail "Word Job did not complete"
+word=$(dray_submit "$url" '{"name":"Word Job","steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"3"}]},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}')
+[ "$(dray_wait_job "$url" "$word")" = complete ] || fail "Word Job did not complete"
 [ "$(curl -sf "$url/jobs/$word/log?index=6")" = '{"lines":["AHPLA","OVARB","EILRAHC"]}' ] || fail "Word Job output"
 
-file=$(submit '{"steps":[{"source":"dray-test/script","output":"/out/result.txt","environment":[{"variable":"SCRIPT","value":"mkdir -p /out; echo hello > /out/result.txt; echo noise"}]},{"source":"dray-test/reverse"}]}')
-[ "$(wait_job "$file")" = complete ] || fail "file-channel job did not complete"
+file=$(dray_submit "$url" '{"steps":[{"source":"dray-test/script","output":"/out/result.txt","environment":[{"variable":"SCRIPT","value":"mkdir -p /out; echo hello > /out/result.txt; echo noise"}]},{"source":"dray-test/reverse"}]}')
+[ "$(dray_wait_job "$url" "$file")" = complete ] || fail "file-channel job did not complete"
 [ "$(curl -sf "$url/jobs/$file/log")" = '{"lines":["noise","olleh"]}' ] || fail "file-channel output"
 redis-cli -p "$redis_port" LRANGE jobs 0 -1 | grep -q "$file" || fail "job not stored in Redis"
 
-long=$(submit '{"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 300"}]}]}')
+long=$(dray_submit "$url" '{"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 300"}]}]}')
 for _ in $(seq 1 100); do [ -n "$(docker ps -q --filter "label=dray.job=$long")" ] && break; sleep 0.1; done
 [ -n "$(docker ps -q --filter "label=dray.job=$long")" ] || fail "long step did not start"
 docker stop -t 30 "$name" >/dev/null

@@ -13,6 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/dray.log" ] && cat "$work/dray.log"; exit 1; }
+. "$source_dir/scripts/lib/dray_client.sh"
 
 prefix="$work/prefix"
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
@@ -41,14 +42,9 @@ curl -sf "$url/plugins" | grep -q "\"kind\":\"output\",\"name\":\"grep\",\"versi
 
 job='{"steps":[{"source":"dray-test/randword","output":"grep:^(alpha|echo)$",
   "environment":[{"variable":"WORD_COUNT","value":"8"}]},{"source":"dray-test/upper"}]}'
-id=$(curl -sf -X POST "$url/jobs" -d "$job" | sed -n 's/.*"id":"\([0-9A-F-]*\)".*/\1/p')
+id=$(dray_submit "$url" "$job")
 [ -n "$id" ] || fail "job not accepted"
-status=running
-for _ in $(seq 1 300); do
-  status=$(curl -sf "$url/jobs/$id" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
-  [ "$status" != running ] && break
-  sleep 0.1
-done
+status=$(dray_wait_job "$url" "$id")
 [ "$status" = complete ] || fail "job ended as '$status'"
 log=$(curl -sf "$url/jobs/$id/log?index=8")
 [ "$log" = '{"lines":["ALPHA","ECHO"]}' ] || fail "unexpected output $log"

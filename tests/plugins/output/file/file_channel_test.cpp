@@ -17,31 +17,36 @@ TEST_CASE("file channel accepts normalised absolute paths only", "[plugins][file
   CHECK_FALSE(channel.accepts("/" + std::string(5000, 'a')));
 }
 
-TEST_CASE("file channel copies the file after exit and ignores the streams", "[plugins][file]") {
-  plugins::output::file::FileChannel channel;
+namespace {
+
+// Runs a file capture for `path` against a container holding `files`.
+struct FileStep {
   test::StringSink next;
   test::RecordingLogger log;
-  sdk::StepSpec step;
-  step.output = "/out.txt";
-  auto capture = channel.open(step, next, log);
-  capture->onStdout("stdout\n");
-  capture->onStderr("stderr\n");
-  test::FakeContainerFiles files(std::map<std::string, std::string>{{"/out.txt", "file data\n"}});
-  capture->afterExit(files);
-  CHECK(next.data == "file data\n");
-  CHECK(log.messages.empty());
+
+  FileStep(const std::string& path, std::map<std::string, std::string> files, const std::string& stdout_text = "") {
+    plugins::output::file::FileChannel channel;
+    sdk::StepSpec step;
+    step.output = path;
+    auto capture = channel.open(step, next, log);
+    capture->onStdout(stdout_text);
+    capture->onStderr("stderr\n");
+    test::FakeContainerFiles container(std::move(files));
+    capture->afterExit(container);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("file channel copies the file after exit and ignores the streams", "[plugins][file]") {
+  FileStep run("/out.txt", {{"/out.txt", "file data\n"}}, "stdout\n");
+  CHECK(run.next.data == "file data\n");
+  CHECK(run.log.messages.empty());
 }
 
 TEST_CASE("a missing file gives empty output and a log line", "[plugins][file]") {
-  plugins::output::file::FileChannel channel;
-  test::StringSink next;
-  test::RecordingLogger log;
-  sdk::StepSpec step;
-  step.output = "/nope.txt";
-  auto capture = channel.open(step, next, log);
-  test::FakeContainerFiles files(std::map<std::string, std::string>{});
-  capture->afterExit(files);
-  CHECK(next.data.empty());
-  REQUIRE(log.messages.size() == 1);
-  CHECK_THAT(log.messages[0], Catch::Contains("/nope.txt does not exist"));
+  FileStep run("/nope.txt", {});
+  CHECK(run.next.data.empty());
+  REQUIRE(run.log.messages.size() == 1);
+  CHECK_THAT(run.log.messages[0], Catch::Contains("/nope.txt does not exist"));
 }

@@ -69,8 +69,25 @@ Response getJob(core::JobService& service, const std::string& id) {
   body.set("id", job->record.id);
   body.set("stepsCompleted", static_cast<Poco::UInt64>(job->record.completed_steps));
   body.set("status", job->record.status);
-  body.set("state", job->state);  // additive: also tells queued apart from running
+  // Everything after the original's three fields is additive.
+  body.set("state", job->state);
   body.set("totalSteps", static_cast<Poco::UInt64>(job->record.total_steps));
+  body.set("name", job->record.name);
+  body.set("createdAt", job->record.created_at);
+  body.set("startedAt", job->record.started_at);
+  body.set("finishedAt", job->record.finished_at);
+  Array steps;
+  for (const auto& step : job->record.steps) {
+    Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
+    entry.set("name", step.name);
+    entry.set("image", step.image);
+    entry.set("state", step.state);
+    if (step.exit_code >= 0) entry.set("exitCode", step.exit_code);
+    entry.set("startedAt", step.started_at);
+    entry.set("finishedAt", step.finished_at);
+    steps.add(entry);
+  }
+  body.set("steps", steps);
   return json(200, body);
 }
 

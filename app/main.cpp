@@ -9,6 +9,7 @@
 #include "channel_set.hpp"
 #include "config.hpp"
 #include "health_routes.hpp"
+#include "metrics_routes.hpp"
 #include "recovery.hpp"
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
@@ -56,7 +57,7 @@ int waitForSignal() {
 
 int run(int argc, char** argv) {
   core::Config config = core::loadConfig(argc, argv, defaultPluginDir());
-  core::configureLogging(config.log_level);
+  core::configureLogging(config.log_level, config.log_format);
 
   core::SpdlogLogger plugin_logger(spdlog::default_logger());
   core::PluginRegistry registry(core::PluginLoader::loadDirectories(config.plugin_dirs), plugin_logger);
@@ -76,6 +77,7 @@ int run(int argc, char** argv) {
   api::Router router;
   api::addJobRoutes(router, service, runner);
   api::addHealthRoutes(router, *storage, *runtime, runner);
+  api::addMetricsRoutes(router, runner);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));

@@ -38,7 +38,10 @@ std::vector<std::string> makeChunks() {
 double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 double throughDray(sdk::Storage& storage, const std::string& id, const std::vector<std::string>& chunks) {
-  storage.createJob({id, "{}", 1, 0, sdk::kStatusRunning});
+  sdk::JobRecord record;
+  record.id = id;
+  record.total_steps = 1;
+  storage.createJob(record);
   auto start = Clock::now();
   core::JobLogWriter writer(storage, id);
   for (const auto& chunk : chunks) writer.onStdout(chunk);

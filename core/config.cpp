@@ -45,6 +45,7 @@ std::string envOr(const std::string& name, const std::string& fallback) {
 Config loadConfig(int argc, const char* const argv[], const std::string& default_plugin_dir) {
   Config config;
   config.log_level = envOr("LOG_LEVEL", "info");
+  config.log_format = envOr("LOG_FORMAT", "text");
   config.storage = chooseStorage();
   config.runtime = envOr("DRAY_RUNTIME", "docker");
   config.workers = parseNumber("DRAY_WORKERS", envOr("DRAY_WORKERS", "4"), 1, 1024);
@@ -76,7 +77,7 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
 std::string usage() {
   return "usage: dray [-p PORT]\n"
          "  -p, --port PORT   listen port (default 3000; 0 picks a free one)\n"
-         "environment: LOG_LEVEL, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_QUEUE, DRAY_PLUGIN_PATH,\n"
+         "environment: LOG_LEVEL, LOG_FORMAT, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_QUEUE, DRAY_PLUGIN_PATH,\n"
          "             DRAY_RUNTIME, DRAY_STEP_TIMEOUT, DRAY_SHUTDOWN_GRACE, DRAY_INSTANCE, DRAY_LOG_LIMIT,\n"
          "             DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL, REDIS_PORT (see README.md)\n";
 }

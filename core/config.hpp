@@ -10,6 +10,7 @@ namespace dray::core {
 struct Config {
   std::uint16_t port = 3000;
   std::string log_level = "info";
+  std::string log_format = "text";        ///< LOG_FORMAT: text or json
   std::vector<std::string> plugin_dirs;   ///< DRAY_PLUGIN_PATH, colon-separated
   std::string storage;                    ///< DRAY_STORAGE, or chosen from REDIS_* / "memory"
   std::string runtime = "docker";         ///< DRAY_RUNTIME

@@ -24,6 +24,7 @@ void JobLogWriter::collect(std::string_view piece, bool ends_line) {
     return;
   }
   budget_.remaining -= piece.size();
+  ++budget_.lines_logged;
   std::string line(piece);
   if (!ends_line) line.append(kContinuedMarker);
   batch_.push_back(std::move(line));

@@ -17,6 +17,7 @@ inline constexpr std::string_view kContinuedMarker = " [dray: line continues]";
 struct JobLogBudget {
   std::size_t remaining;
   bool exhausted = false;
+  std::size_t lines_logged = 0;  ///< for the metrics
 };
 
 /// Turns a step's stdout and stderr chunks into job log lines, in arrival order, and

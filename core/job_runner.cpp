@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "dray/sdk/errors.hpp"
 #include "job_log.hpp"
 
 namespace dray::core {
@@ -201,18 +202,28 @@ void JobRunner::execute(const ResolvedJob& job) {
   // The previous step's spool stays alive while the next step reads from it.
   std::unique_ptr<Spool> previous;
   std::unique_ptr<sdk::ByteSource> input = std::make_unique<EmptySource>();
+  storage_.setTimes(job.id, nowRfc3339(), "");
   for (const auto& step : job.steps) {
     beginStep(job.id, step);
+    const std::string started_at = nowRfc3339();
+    const auto started = Clock::now();
+    recordStep(job, step, "running", -1, started_at);
     JobLogBudget budget{options_.log_limit};  // per step: a chatty step never hides the next one's output
     auto output = std::make_unique<Spool>(options_.spool_memory);
     std::string failure;
+    int exit_code = -1;
     try {
       if (stop.stop_requested()) throw std::runtime_error("stopped");
-      int exit_code = executor_.run(step, *input, *output, stop, budget);
+      exit_code = executor_.run(step, *input, *output, stop, budget);
       if (exit_code != 0) failure = "exited with code " + std::to_string(exit_code);
+    } catch (const sdk::EngineError& e) {
+      if (!stop.stop_requested()) metrics_.engineError();
+      failure = e.what();
     } catch (const std::exception& e) {
       failure = e.what();
     }
+    metrics_.logLines(budget.lines_logged);
+    metrics_.stepFinished(failure.empty(), std::chrono::duration<double>(Clock::now() - started).count());
     const char* status = sdk::kStatusError;
     if (stop.stop_requested()) {
       std::lock_guard lock(mutex_);
@@ -225,9 +236,11 @@ void JobRunner::execute(const ResolvedJob& job) {
       job_log.error(canceled ? "canceled during " + describeStep(step) + "; later steps not run"
                              : describeStep(step) + " failed: " + failure + "; later steps not run");
       spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
+      recordStep(job, step, status, exit_code, started_at);
       finishJob(job.id, status);
       return;
     }
+    recordStep(job, step, sdk::kStatusComplete, exit_code, started_at);
     storage_.setCompletedSteps(job.id, step.spec.index + 1);
     input = output->reader();
     previous = std::move(output);
@@ -236,9 +249,22 @@ void JobRunner::execute(const ResolvedJob& job) {
   finishJob(job.id, sdk::kStatusComplete);
 }
 
+void JobRunner::recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
+                           const std::string& started_at) {
+  sdk::StepRecord record{step.spec.name, step.spec.image, state, exit_code, started_at, ""};
+  if (std::string(state) != "running") record.finished_at = nowRfc3339();
+  try {
+    storage_.setStep(job.id, step.spec.index, record);
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: cannot record step {}: {}", job.id, step.spec.index + 1, e.what());
+  }
+}
+
 void JobRunner::finishJob(const std::string& id, const char* status) {
+  metrics_.jobFinished(status);
   try {
     storage_.flush();
+    storage_.setTimes(id, "", nowRfc3339());
     storage_.setStatus(id, status);
   } catch (const std::exception& e) {
     spdlog::error("job {}: cannot record status {}: {}", id, status, e.what());

@@ -14,6 +14,7 @@
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
 #include "job_resolver.hpp"
+#include "metrics.hpp"
 #include "step_executor.hpp"
 
 namespace dray::core {
@@ -41,6 +42,9 @@ enum class RunState { kQueued, kRunning };
 class JobRunner {
  public:
   JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options);
+
+  /// Counters for GET /metrics (jobs, steps, durations, log lines, engine errors).
+  const Metrics& metrics() const { return metrics_; }
   ~JobRunner();
 
   JobRunner(const JobRunner&) = delete;
@@ -87,8 +91,11 @@ class JobRunner {
   // Requires mutex_ held.
   void stopLocked(Active& active, std::string reason, const char* status);
   void finishJob(const std::string& id, const char* status);
+  void recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
+                  const std::string& started_at);
 
   sdk::Storage& storage_;
+  Metrics metrics_;
   StepExecutor executor_;
   RunnerOptions options_;
 

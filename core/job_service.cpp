@@ -5,6 +5,7 @@
 
 #include "job_codec.hpp"
 #include "job_resolver.hpp"
+#include "metrics.hpp"
 
 namespace dray::core {
 
@@ -24,6 +25,9 @@ CreatedJob JobService::create(const std::string& body) {
   record.total_steps = resolved.steps.size();
   record.status = sdk::kStatusRunning;  // also while queued: the original's clients poll for it
   record.owner = options_.instance;
+  record.name = decoded.definition.name;
+  record.created_at = nowRfc3339();
+  for (const auto& step : resolved.steps) record.steps.push_back({step.spec.name, step.spec.image, "pending", -1, "", ""});
   storage_.createJob(record);
   try {
     runner_.submit(std::move(resolved));

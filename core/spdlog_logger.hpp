@@ -19,8 +19,9 @@ class SpdlogLogger final : public sdk::Logger {
 };
 
 /// Sets the default spdlog logger's level from a LOG_LEVEL value ("panic", "fatal",
-/// "error", "warn", "info", "debug", as the original accepted, plus "trace").
-/// Throws std::invalid_argument for anything else.
-void configureLogging(const std::string& level);
+/// "error", "warn", "info", "debug", as the original accepted, plus "trace") and its format
+/// from LOG_FORMAT: "text" (default) or "json" (one object per line: time in UTC, level,
+/// message). Throws std::invalid_argument for anything else.
+void configureLogging(const std::string& level, const std::string& format = "text");
 
 }  // namespace dray::core

@@ -55,7 +55,18 @@ TEST_CASE("GET /jobs, /jobs/{id} and /jobs/{id}/log report the job", "[api][jobs
   Api api;
   std::string id = api.createHelloJob();
   CHECK(api.call("GET", "/jobs").body == R"([{"id":")" + id + R"("}])");
-  CHECK(api.call("GET", "/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":1,"status":"complete","state":"complete","totalSteps":1})");
+  auto job = api.call("GET", "/jobs/" + id).body;
+  // The original's three fields come first, unchanged; the rest is additive.
+  CHECK_THAT(job, Catch::StartsWith(R"({"id":")" + id + R"(","stepsCompleted":1,"status":"complete","state":"complete",)"
+                                    R"("totalSteps":1,"name":"hi","createdAt":")"));
+  auto parsed = Poco::JSON::Parser().parse(job).extract<Poco::JSON::Object::Ptr>();
+  auto step = parsed->getArray("steps")->getObject(0);
+  CHECK(step->getValue<std::string>("image") == "hello");
+  CHECK(step->getValue<std::string>("state") == "complete");
+  CHECK(step->getValue<int>("exitCode") == 0);
+  CHECK_FALSE(step->getValue<std::string>("finishedAt").empty());
+  CHECK(parsed->getValue<std::string>("createdAt") <= parsed->getValue<std::string>("startedAt"));
+  CHECK(parsed->getValue<std::string>("startedAt") <= parsed->getValue<std::string>("finishedAt"));
   CHECK(api.call("GET", "/jobs/" + id + "/log").body == R"({"lines":["hello","world"]})");
   CHECK(api.call("GET", "/v1/jobs/" + id + "/log", "", {{"index", "1"}}).body == R"({"lines":["world"]})");
   CHECK(api.call("GET", "/jobs/" + id + "/log", "", {{"index", "99"}}).body == R"({"lines":[]})");

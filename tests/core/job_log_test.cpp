@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "job_records.hpp"
+
 #include "memory_storage.hpp"
 
 using dray::core::JobLogger;
@@ -9,7 +11,7 @@ using dray::core::JobLogWriter;
 
 TEST_CASE("stdout and stderr lines reach the job log in arrival order", "[core][joblog]") {
   dray::plugins::storage::memory::MemoryStorage storage;
-  storage.createJob({"J", "{}", 1, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("J", 1, "{}"));
   dray::core::JobLogBudget budget{1 << 20};
   JobLogWriter writer(storage, "J", budget);
   writer.onStdout("out 1\nout");
@@ -24,7 +26,7 @@ TEST_CASE("stdout and stderr lines reach the job log in arrival order", "[core][
 
 TEST_CASE("over-long log lines are split and marked", "[core][joblog]") {
   dray::plugins::storage::memory::MemoryStorage storage;
-  storage.createJob({"J", "{}", 1, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("J", 1, "{}"));
   dray::core::JobLogBudget budget{1 << 20};
   JobLogWriter writer(storage, "J", budget);
   writer.onStdout(std::string(64 * 1024 + 10, 'x') + "\n");
@@ -37,7 +39,7 @@ TEST_CASE("over-long log lines are split and marked", "[core][joblog]") {
 
 TEST_CASE("output beyond the log budget is dropped after one notice", "[core][joblog]") {
   dray::plugins::storage::memory::MemoryStorage storage;
-  storage.createJob({"J", "{}", 2, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("J", 2, "{}"));
   dray::core::JobLogBudget budget{10};
   {
     JobLogWriter step1(storage, "J", budget);

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "job_records.hpp"
+
 #include "fake_runtime.hpp"
 #include "job_service.hpp"
 #include "file_channel.hpp"
@@ -43,7 +45,7 @@ struct Harness {
     auto decoded = core::decodeJob(json);
     std::string id = core::JobService::newJobId();
     auto resolved = core::resolveJob(decoded.definition, id, channels);
-    storage.createJob({id, json, resolved.steps.size(), 0, sdk::kStatusRunning, ""});
+    storage.createJob(dray::test::jobRecord(id, resolved.steps.size(), json));
     core::JobRunner runner(storage, runtime, {workers, 100, 1024, 1 << 20, "test"});
     runner.submit(std::move(resolved));
     REQUIRE(test::waitUntil([&] { return storage.getJob(id)->status != sdk::kStatusRunning; }, std::chrono::seconds(10)));
@@ -128,7 +130,7 @@ TEST_CASE("many jobs on several workers all finish", "[core][runner]") {
   for (int i = 0; i < 50; ++i) {
     auto decoded = core::decodeJob(R"({"steps":[{"source":"words"},{"source":"upper"}]})");
     std::string id = core::JobService::newJobId();
-    h.storage.createJob({id, "{}", 2, 0, sdk::kStatusRunning, ""});
+    h.storage.createJob(dray::test::jobRecord(id, 2, "{}"));
     runner.submit(core::resolveJob(decoded.definition, id, h.channels));
     ids.push_back(id);
   }
@@ -146,7 +148,7 @@ TEST_CASE("many jobs on several workers all finish", "[core][runner]") {
 TEST_CASE("shutdown ends queued jobs as error instead of losing them", "[core][runner]") {
   Harness h;
   std::string id = core::JobService::newJobId();
-  h.storage.createJob({id, "{}", 1, 0, sdk::kStatusRunning, ""});
+  h.storage.createJob(dray::test::jobRecord(id, 1, "{}"));
   {
     core::JobRunner runner(h.storage, h.runtime, {0, 100, 1024, 1 << 20, "test"});  // no workers: stays queued
     auto decoded = core::decodeJob(R"({"steps":[{"source":"words"}]})");

@@ -26,11 +26,12 @@ TEST_CASE("records seeded in the original's shape are served by the API", "[redi
   INFO(dray.log());
   CHECK(dray.get("/jobs").body ==
         R"([{"id":"51E0E756-A6B4-9CC7-67BD-364970C2268C"},{"id":"26C4A46D-C615-E978-521F-A0D8FDD80801"}])");
-  CHECK(dray.get("/jobs/51E0E756-A6B4-9CC7-67BD-364970C2268C").body ==
-        R"({"id":"51E0E756-A6B4-9CC7-67BD-364970C2268C","stepsCompleted":2,"status":"complete","state":"complete",)"
-        R"("totalSteps":3})");
-  CHECK(dray.get("/jobs/26C4A46D-C615-E978-521F-A0D8FDD80801").body ==
-        R"({"id":"26C4A46D-C615-E978-521F-A0D8FDD80801","stepsCompleted":0,"status":"","state":"","totalSteps":1})");
+  CHECK_THAT(dray.get("/jobs/51E0E756-A6B4-9CC7-67BD-364970C2268C").body,
+             Catch::StartsWith(R"({"id":"51E0E756-A6B4-9CC7-67BD-364970C2268C","stepsCompleted":2,"status":"complete",)"
+                               R"("state":"complete","totalSteps":3,)"));
+  CHECK_THAT(dray.get("/jobs/26C4A46D-C615-E978-521F-A0D8FDD80801").body,
+             Catch::StartsWith(R"({"id":"26C4A46D-C615-E978-521F-A0D8FDD80801","stepsCompleted":0,"status":"",)"
+                               R"("state":"","totalSteps":1,)"));
   CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C") == Lines{"Standard output line 1", "Standard error line 1"});
   CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C", 1) == Lines{"Standard error line 1"});
   CHECK(dray.del("/jobs/51E0E756-A6B4-9CC7-67BD-364970C2268C").status == 204);

@@ -32,7 +32,13 @@ TEST_CASE("the Word Job completes with exactly the expected output", "[http][doc
       {"source":"dray-test/upper"},{"source":"dray-test/reverse"}]})");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
-  CHECK(dray.get("/jobs/" + id).body == R"({"id":")" + id + R"(","stepsCompleted":3,"status":"complete","state":"complete","totalSteps":3})");
+  auto job = dray.get("/jobs/" + id);
+  CHECK_THAT(job.body, Catch::StartsWith(R"({"id":")" + id + R"(","stepsCompleted":3,"status":"complete",)"));
+  auto steps = job.json()->getArray("steps");
+  REQUIRE(steps->size() == 3);
+  CHECK(steps->getObject(2)->getValue<std::string>("image") == "dray-test/reverse");
+  CHECK(steps->getObject(2)->getValue<int>("exitCode") == 0);
+  CHECK(job.json()->getValue<std::string>("name") == "Word Job");
   CHECK(dray.logLines(id) == Lines{"alpha", "bravo", "charlie", "ALPHA", "BRAVO", "CHARLIE", "AHPLA", "OVARB", "EILRAHC"});
   CHECK(dray.logLines(id, 6) == Lines{"AHPLA", "OVARB", "EILRAHC"});
   CHECK(dray.get("/v1/jobs/" + id + "/log?index=8").body == R"({"lines":["EILRAHC"]})");

@@ -48,6 +48,23 @@ void MemoryStorage::setCompletedSteps(const std::string& id, std::size_t complet
   if (auto it = jobs_.find(id); it != jobs_.end()) it->second.record.completed_steps = completed;
 }
 
+void MemoryStorage::setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) {
+  std::unique_lock lock(mutex_);
+  if (auto it = jobs_.find(id); it != jobs_.end()) {
+    if (!started_at.empty()) it->second.record.started_at = started_at;
+    if (!finished_at.empty()) it->second.record.finished_at = finished_at;
+  }
+}
+
+void MemoryStorage::setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) {
+  std::unique_lock lock(mutex_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  auto& steps = it->second.record.steps;
+  if (steps.size() <= index) steps.resize(index + 1);
+  steps[index] = step;
+}
+
 void MemoryStorage::appendLog(const std::string& id, const std::vector<std::string>& lines) {
   std::unique_lock lock(mutex_);
   if (auto it = jobs_.find(id); it != jobs_.end()) {

@@ -15,19 +15,23 @@ if before >= 0 and length == before + #ARGV - 1 then return length end
 return redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
 )lua";
 
-/// KEYS[1] job hash. ARGV[1] field, ARGV[2] value. Never recreates a deleted job.
+/// KEYS[1] job hash (must exist), KEYS[2] the hash to set (the job hash or its steps hash).
+/// ARGV: field, value pairs. Never recreates a deleted job.
 inline constexpr const char* kSetFieldScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV))
 return 1
 )lua";
 
-/// KEYS[1] the jobs list, KEYS[2] job hash, KEYS[3] description. ARGV: id, totalSteps,
-/// completedSteps, status, description, owner. Returns 0 if the job already exists.
+/// KEYS[1] the jobs list, KEYS[2] job hash, KEYS[3] description, KEYS[4] steps hash.
+/// ARGV: id, totalSteps, completedSteps, status, description, owner, name, createdAt, then
+/// one JSON record per step. Returns 0 if the job already exists.
 inline constexpr const char* kCreateJobScript = R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4], 'owner', ARGV[6])
+redis.call('HSET', KEYS[2], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4],
+           'owner', ARGV[6], 'name', ARGV[7], 'createdAt', ARGV[8])
 redis.call('SET', KEYS[3], ARGV[5])
+for i = 9, #ARGV do redis.call('HSET', KEYS[4], tostring(i - 9), ARGV[i]) end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 return 1
 )lua";

@@ -9,6 +9,7 @@
 #include "dray/sdk/errors.hpp"
 #include "redis_keys.hpp"
 #include "redis_scripts.hpp"
+#include "step_record_codec.hpp"
 
 namespace dray::plugins::storage::redis {
 namespace {
@@ -48,9 +49,10 @@ RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sd
 
 void RedisStorage::createJob(const sdk::JobRecord& job) {
   Command command("EVAL");
-  command << kCreateJobScript << "3" << keys::kJobs << keys::job(job.id) << keys::description(job.id) << job.id
-          << std::to_string(job.total_steps) << std::to_string(job.completed_steps) << job.status << job.description
-          << job.owner;
+  command << kCreateJobScript << "4" << keys::kJobs << keys::job(job.id) << keys::description(job.id)
+          << keys::steps(job.id) << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
+          << job.status << job.description << job.owner << job.name << job.created_at;
+  for (const auto& step : job.steps) command << encodeStepRecord(step);
   // The script is idempotent, so a retry after a lost reply is safe.
   auto created = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
@@ -61,6 +63,7 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
   std::vector<Array> commands;
   commands.push_back(Command::hgetall(keys::job(id)));
   commands.push_back(Command::get(keys::description(id)));
+  commands.push_back(Command::hgetall(keys::steps(id)));
   Array replies = pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
   std::vector<std::string> fields = strings(replies.get<Array>(0));
   if (fields.empty()) return std::nullopt;
@@ -72,6 +75,17 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
     if (fields[i] == "completedSteps") record.completed_steps = parseStepCount(fields[i + 1]);
     if (fields[i] == "status") record.status = fields[i + 1];
     if (fields[i] == "owner") record.owner = fields[i + 1];
+    if (fields[i] == "name") record.name = fields[i + 1];
+    if (fields[i] == "createdAt") record.created_at = fields[i + 1];
+    if (fields[i] == "startedAt") record.started_at = fields[i + 1];
+    if (fields[i] == "finishedAt") record.finished_at = fields[i + 1];
+  }
+  std::vector<std::string> steps = strings(replies.get<Array>(2));
+  for (std::size_t i = 0; i + 1 < steps.size(); i += 2) {
+    Poco::UInt64 index = 0;
+    if (!Poco::NumberParser::tryParseUnsigned64(steps[i], index) || index >= 4096) continue;
+    if (record.steps.size() <= index) record.steps.resize(index + 1);
+    record.steps[index] = decodeStepRecord(steps[i + 1]);
   }
   BulkString description = replies.get<BulkString>(1);
   if (!description.isNull()) record.description = description.value();
@@ -87,15 +101,26 @@ std::vector<std::string> RedisStorage::listJobs() {
 bool RedisStorage::deleteJob(const std::string& id) {
   std::vector<Array> commands;
   commands.push_back(Command::lrem(keys::kJobs, 0, id));
-  commands.push_back(Command::del({keys::job(id), keys::log(id), keys::description(id)}));
+  commands.push_back(Command::del({keys::job(id), keys::log(id), keys::description(id), keys::steps(id)}));
   Array replies = pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
   return replies.get<Poco::Int64>(0) > 0 || replies.get<Poco::Int64>(1) > 0;
 }
 
-void RedisStorage::setStatus(const std::string& id, const std::string& status) { writes_->setField(id, "status", status); }
+void RedisStorage::setStatus(const std::string& id, const std::string& status) {
+  writes_->setField(id, keys::job(id), "status", status);
+}
 
 void RedisStorage::setCompletedSteps(const std::string& id, std::size_t completed) {
-  writes_->setField(id, "completedSteps", std::to_string(completed));
+  writes_->setField(id, keys::job(id), "completedSteps", std::to_string(completed));
+}
+
+void RedisStorage::setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) {
+  if (!started_at.empty()) writes_->setField(id, keys::job(id), "startedAt", started_at);
+  if (!finished_at.empty()) writes_->setField(id, keys::job(id), "finishedAt", finished_at);
+}
+
+void RedisStorage::setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) {
+  writes_->setField(id, keys::steps(id), std::to_string(index), encodeStepRecord(step));
 }
 
 void RedisStorage::appendLog(const std::string& id, const std::vector<std::string>& lines) {

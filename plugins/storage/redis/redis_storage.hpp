@@ -19,7 +19,8 @@ struct RedisStorageOptions {
 
 /// Storage in Redis, in the original Dray's schema: list `jobs`, hash `jobs:<id>`
 /// (`totalSteps`, `completedSteps`, `status`), list `jobs:<id>:log`, plus our own
-/// `jobs:<id>:description` and an `owner` field in the hash (additive). Log lines and status updates go through a write-behind queue
+/// `jobs:<id>:description`, `jobs:<id>:steps` and `owner`, `name`, `createdAt`, `startedAt`,
+/// `finishedAt` fields in the hash (all additive). Log lines and status updates go through a write-behind queue
 /// (batched, ordered, kept while Redis is away); creation and reads are synchronous.
 /// Thread-safe.
 class RedisStorage final : public sdk::Storage {
@@ -34,6 +35,8 @@ class RedisStorage final : public sdk::Storage {
   bool deleteJob(const std::string& id) override;
   void setStatus(const std::string& id, const std::string& status) override;
   void setCompletedSteps(const std::string& id, std::size_t completed) override;
+  void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) override;
+  void setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) override;
   void appendLog(const std::string& id, const std::vector<std::string>& lines) override;
   std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
   void flush() override;

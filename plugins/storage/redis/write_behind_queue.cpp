@@ -43,13 +43,14 @@ WriteBehindQueue::~WriteBehindQueue() {
 
 void WriteBehindQueue::appendLog(const std::string& id, const std::vector<std::string>& lines) {
   if (lines.empty()) return;
-  Op op{id, lines, "", "", 0};
+  Op op{id, lines, "", "", "", 0};
   for (const auto& line : lines) op.bytes += line.size() + 16;
   enqueue(std::move(op));
 }
 
-void WriteBehindQueue::setField(const std::string& id, const std::string& field, const std::string& value) {
-  enqueue(Op{id, {}, field, value, field.size() + value.size() + 16});
+void WriteBehindQueue::setField(const std::string& id, const std::string& key, const std::string& field,
+                                const std::string& value) {
+  enqueue(Op{id, {}, key, field, value, field.size() + value.size() + 16});
 }
 
 void WriteBehindQueue::enqueue(Op op) {
@@ -149,7 +150,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
     if (!op.field.empty()) {
       close(op.job);
       if (op.field == "status" && op.value != "running") finished.push_back(op.job);
-      Command command = eval(kSetFieldScript, {keys::job(op.job)});
+      Command command = eval(kSetFieldScript, {keys::job(op.job), op.key});
       command << op.field << op.value;
       commands.push_back(command);
       command_job.push_back("");

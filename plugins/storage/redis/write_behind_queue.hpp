@@ -30,7 +30,8 @@ class WriteBehindQueue {
   ~WriteBehindQueue();
 
   void appendLog(const std::string& id, const std::vector<std::string>& lines);
-  void setField(const std::string& id, const std::string& field, const std::string& value);
+  /// Sets `field` of hash `key` (the job's hash or one of its own) if the job still exists.
+  void setField(const std::string& id, const std::string& key, const std::string& field, const std::string& value);
 
   /// Waits (up to `limit`) until everything enqueued before the call is in Redis.
   /// @return false if Redis did not take it in time (it stays queued).
@@ -40,6 +41,7 @@ class WriteBehindQueue {
   struct Op {
     std::string job;
     std::vector<std::string> lines;  // a log append when field is empty
+    std::string key;                 // for a field update: the hash to set
     std::string field;
     std::string value;
     std::size_t bytes = 0;

@@ -31,6 +31,12 @@ class DRAY_SDK_API Storage : public Plugin {
   virtual void setStatus(const std::string& id, const std::string& status) = 0;
   virtual void setCompletedSteps(const std::string& id, std::size_t completed) = 0;
 
+  /// Sets the job's start and/or end time; an empty argument leaves that time unchanged.
+  virtual void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) = 0;
+
+  /// Replaces the record of step `index` (0-based, < total_steps).
+  virtual void setStep(const std::string& id, std::size_t index, const StepRecord& step) = 0;
+
   /// Appends lines to the job log, keeping their order. A batch may be buffered, but
   /// must be readable after flush() and soon (well under a second) without it.
   virtual void appendLog(const std::string& id, const std::vector<std::string>& lines) = 0;

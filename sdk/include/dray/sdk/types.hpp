@@ -39,6 +39,16 @@ inline constexpr const char* kStatusComplete = "complete";
 inline constexpr const char* kStatusError = "error";
 inline constexpr const char* kStatusCanceled = "canceled";
 
+/// One step of a job as storage keeps it. Times are RFC 3339 UTC ("…T…Z"), empty until known.
+struct StepRecord {
+  std::string name;
+  std::string image;
+  std::string state = "pending";  ///< pending, running, complete, error, canceled
+  int exit_code = -1;             ///< -1 until the container exited
+  std::string started_at;
+  std::string finished_at;
+};
+
 /// A job as storage keeps it.
 struct JobRecord {
   std::string id;                 ///< upper-case 8-4-4-4-12 hex
@@ -47,6 +57,11 @@ struct JobRecord {
   std::size_t completed_steps = 0;
   std::string status = kStatusRunning;
   std::string owner;              ///< the dray instance that runs it (restart recovery)
+  std::string name;               ///< the job's name, may be empty
+  std::string created_at;         ///< RFC 3339 UTC
+  std::string started_at;         ///< empty until a worker took it
+  std::string finished_at;        ///< empty until it ended
+  std::vector<StepRecord> steps;  ///< one per step (may be empty for records from the original)
 };
 
 /// Whether a backend can be used right now, for GET /healthz.

@@ -8,6 +8,7 @@
 
 #include "dray/sdk/errors.hpp"
 #include "dray/sdk/storage.hpp"
+#include "job_records.hpp"
 #include "plugin_registry.hpp"
 #include "string_streams.hpp"
 #include "test_support.hpp"
@@ -42,7 +43,7 @@ class StorageUnderTest {
   std::shared_ptr<sdk::Storage> storage_;
 };
 
-sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return {id, R"({"steps":[]})", steps, 0, "running", ""}; }
+sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return test::jobRecord(id, steps, R"({"steps":[]})"); }
 
 // Log lines become visible after flush(), and soon without it.
 Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t from = 0) {
@@ -54,15 +55,27 @@ Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t f
 
 TEST_CASE("a created job reads back with its fields", "[storage][contract]") {
   StorageUnderTest storage;
-  sdk::JobRecord record{"JOB-1", R"({"name":"Wörter ✓","steps":[{"source":"a"}]})", 3, 0, "running", ""};
+  sdk::JobRecord record = test::jobRecord("JOB-1", 2, R"({"name":"Wörter ✓","steps":[{"source":"a"}]})");
+  record.owner = "instance-a";
+  record.name = "Wörter ✓";
+  record.created_at = "2026-11-27T10:00:00.000000Z";
+  record.steps = {{"first", "img/a", "pending", -1, "", ""}, {"", "img/b:2", "pending", -1, "", ""}};
   storage->createJob(record);
   auto read = storage->getJob("JOB-1");
   REQUIRE(read);
   CHECK(read->id == "JOB-1");
   CHECK(read->description == record.description);
-  CHECK(read->total_steps == 3);
+  CHECK(read->total_steps == 2);
   CHECK(read->completed_steps == 0);
   CHECK(read->status == "running");
+  CHECK(read->owner == "instance-a");
+  CHECK(read->name == "Wörter ✓");
+  CHECK(read->created_at == "2026-11-27T10:00:00.000000Z");
+  REQUIRE(read->steps.size() == 2);
+  CHECK(read->steps[0].name == "first");
+  CHECK(read->steps[1].image == "img/b:2");
+  CHECK(read->steps[1].state == "pending");
+  CHECK(read->steps[1].exit_code == -1);
   CHECK_FALSE(storage->getJob("JOB-2"));
   CHECK_THROWS_AS(storage->createJob(record), sdk::StorageError);
 }
@@ -90,11 +103,35 @@ TEST_CASE("status and steps completed are updated", "[storage][contract]") {
   CHECK(storage->getJob("J")->completed_steps == 2);
 }
 
+TEST_CASE("step records and times are updated", "[storage][contract]") {
+  StorageUnderTest storage;
+  sdk::JobRecord record = job("S", 2);
+  record.steps = {{"a", "img/a", "pending", -1, "", ""}, {"b", "img/b", "pending", -1, "", ""}};
+  storage->createJob(record);
+  storage->setTimes("S", "2026-11-27T10:00:01Z", "");
+  storage->setStep("S", 0, {"a", "img/a", "complete", 0, "2026-11-27T10:00:01Z", "2026-11-27T10:00:02Z"});
+  storage->setStep("S", 1, {"b", "img/b", "error", 3, "2026-11-27T10:00:02Z", "2026-11-27T10:00:03Z"});
+  storage->setTimes("S", "", "2026-11-27T10:00:03Z");
+  storage->flush();
+  REQUIRE(test::waitUntil([&] { return !storage->getJob("S")->finished_at.empty(); }, std::chrono::seconds(2)));
+  auto read = *storage->getJob("S");
+  CHECK(read.started_at == "2026-11-27T10:00:01Z");
+  CHECK(read.finished_at == "2026-11-27T10:00:03Z");
+  REQUIRE(read.steps.size() == 2);
+  CHECK(read.steps[0].state == "complete");
+  CHECK(read.steps[0].exit_code == 0);
+  CHECK(read.steps[1].state == "error");
+  CHECK(read.steps[1].exit_code == 3);
+  CHECK(read.steps[1].finished_at == "2026-11-27T10:00:03Z");
+}
+
 TEST_CASE("updates to unknown or deleted jobs never recreate them", "[storage][contract]") {
   StorageUnderTest storage;
   storage->createJob(job("GONE"));
   CHECK(storage->deleteJob("GONE"));
   storage->setStatus("GONE", "complete");
+  storage->setStep("GONE", 0, {});
+  storage->setTimes("GONE", "x", "y");
   storage->setCompletedSteps("GONE", 1);
   storage->appendLog("GONE", {"late line"});
   storage->setStatus("NEVER", "complete");

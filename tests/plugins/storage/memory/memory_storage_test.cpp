@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "job_records.hpp"
+
 #include "dray/sdk/errors.hpp"
 
 using dray::plugins::storage::memory::MemoryStorage;
@@ -11,10 +13,10 @@ using dray::sdk::JobRecord;
 
 TEST_CASE("jobs are created, listed oldest first, updated and deleted", "[plugins][memory]") {
   MemoryStorage storage;
-  storage.createJob({"B", "{}", 2, 0, "running", ""});
-  storage.createJob({"A", "{}", 3, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("B", 2, "{}"));
+  storage.createJob(dray::test::jobRecord("A", 3, "{}"));
   CHECK(storage.listJobs() == std::vector<std::string>{"B", "A"});
-  CHECK_THROWS_AS(storage.createJob({"A", "{}", 1, 0, "running", ""}), dray::sdk::StorageError);
+  CHECK_THROWS_AS(storage.createJob(dray::test::jobRecord("A", 1, "{}")), dray::sdk::StorageError);
   storage.setCompletedSteps("A", 2);
   storage.setStatus("A", "error");
   auto a = storage.getJob("A");
@@ -39,7 +41,7 @@ TEST_CASE("updates to unknown jobs are ignored and never recreate them", "[plugi
 
 TEST_CASE("concurrent appends keep every line and each batch in order", "[plugins][memory]") {
   MemoryStorage storage;
-  storage.createJob({"J", "{}", 1, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("J", 1, "{}"));
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&storage, w] {

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "job_records.hpp"
+
 #include "dray/sdk/errors.hpp"
 #include "redis_address.hpp"
 #include "redis_storage.hpp"
@@ -58,7 +60,7 @@ TEST_CASE("our records read back with plain Redis commands in the original's sch
   test::RecordingLogger logger;
   {
     RedisStorage storage(local(server), quickOptions(), logger);
-    storage.createJob({"ABCD-1", R"({"steps":[1,2,3]})", 3, 0, "running", ""});
+    storage.createJob(dray::test::jobRecord("ABCD-1", 3, R"({"steps":[1,2,3]})"));
     storage.appendLog("ABCD-1", {"first line", "second line"});
     storage.setCompletedSteps("ABCD-1", 3);
     storage.setStatus("ABCD-1", "complete");
@@ -78,7 +80,7 @@ TEST_CASE("deleting a job removes every key it had", "[redis][schema]") {
   test::RedisServer server;
   test::RecordingLogger logger;
   RedisStorage storage(local(server), quickOptions(), logger);
-  storage.createJob({"DEL-1", "{}", 1, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("DEL-1", 1, "{}"));
   storage.appendLog("DEL-1", {"x"});
   storage.flush();
   CHECK(server.cli("KEYS '*DEL-1*'") != "\n");
@@ -93,7 +95,7 @@ TEST_CASE("AUTH and DB selection come from the address", "[redis][auth]") {
   RedisAddress address = parseRedisUrl("redis://:s3cret@127.0.0.1:" + std::to_string(server.port()) + "/3");
   {
     RedisStorage storage(address, quickOptions(), logger);
-    storage.createJob({"DB3", "{}", 1, 0, "running", ""});
+    storage.createJob(dray::test::jobRecord("DB3", 1, "{}"));
   }
   CHECK(server.cli("-n 3 LRANGE jobs 0 -1") == "DB3\n");
   CHECK(server.cli("-n 0 LRANGE jobs 0 -1") == "\n");
@@ -115,7 +117,7 @@ TEST_CASE("lines written while Redis is down are kept and land in order when it 
   test::RedisServer server;
   test::RecordingLogger logger;
   RedisStorage storage(local(server), quickOptions(), logger);
-  storage.createJob({"OUT", "{}", 1, 0, "running", ""});
+  storage.createJob(dray::test::jobRecord("OUT", 1, "{}"));
   for (int i = 0; i < 500; ++i) storage.appendLog("OUT", {std::to_string(i)});
   storage.flush();
   server.stop();

@@ -1,0 +1,54 @@
+#include "metrics_routes.hpp"
+
+#include <sstream>
+
+namespace dray::api {
+namespace {
+
+void family(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running, std::size_t queued,
+                          unsigned workers) {
+  std::ostringstream out;
+  family(out, "dray_jobs_finished_total", "counter", "Jobs that ended, by final status.");
+  for (const char* status : {"complete", "error", "canceled"}) {
+    auto it = m.jobs_by_status.find(status);
+    out << "dray_jobs_finished_total{status=\"" << status << "\"} " << (it == m.jobs_by_status.end() ? 0 : it->second)
+        << '\n';
+  }
+  family(out, "dray_jobs_running", "gauge", "Jobs running now.");
+  out << "dray_jobs_running " << running << '\n';
+  family(out, "dray_jobs_queued", "gauge", "Jobs waiting for a worker (queue depth).");
+  out << "dray_jobs_queued " << queued << '\n';
+  family(out, "dray_workers", "gauge", "Jobs that can run at the same time.");
+  out << "dray_workers " << workers << '\n';
+  family(out, "dray_steps_total", "counter", "Steps that ended, by result.");
+  out << "dray_steps_total{result=\"ok\"} " << m.steps_ok << '\n';
+  out << "dray_steps_total{result=\"failed\"} " << m.steps_failed << '\n';
+  family(out, "dray_step_duration_seconds", "histogram", "Wall time of steps, from image check to removal.");
+  for (std::size_t i = 0; i < core::Metrics::kStepBuckets.size(); ++i) {
+    out << "dray_step_duration_seconds_bucket{le=\"" << core::Metrics::kStepBuckets[i] << "\"} " << m.step_buckets[i]
+        << '\n';
+  }
+  out << "dray_step_duration_seconds_bucket{le=\"+Inf\"} " << m.step_buckets.back() << '\n';
+  out << "dray_step_duration_seconds_sum " << m.step_seconds_sum << '\n';
+  out << "dray_step_duration_seconds_count " << m.step_buckets.back() << '\n';
+  family(out, "dray_log_lines_total", "counter", "Container output lines written to job logs.");
+  out << "dray_log_lines_total " << m.log_lines << '\n';
+  family(out, "dray_engine_errors_total", "counter", "Steps that failed because of the container engine.");
+  out << "dray_engine_errors_total " << m.engine_errors << '\n';
+  return out.str();
+}
+
+void addMetricsRoutes(Router& router, core::JobRunner& runner) {
+  router.add("GET", "/metrics", [&runner](const Request&, const PathParams&) {
+    return Response{200, renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(), runner.workers()),
+                    "text/plain; version=0.0.4", {}};
+  });
+}
+
+}  // namespace dray::api

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "job_runner.hpp"
+#include "router.hpp"
+
+namespace dray::api {
+
+/// GET /metrics in the Prometheus text format (version 0.0.4): jobs by status, steps,
+/// step duration histogram, log lines, engine errors, running and queued jobs.
+void addMetricsRoutes(Router& router, core::JobRunner& runner);
+
+/// The exposition text for a snapshot (exposed for tests).
+std::string renderMetrics(const core::Metrics::Snapshot& metrics, std::size_t running, std::size_t queued,
+                          unsigned workers);
+
+}  // namespace dray::api

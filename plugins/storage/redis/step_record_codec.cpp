@@ -1,0 +1,40 @@
+#include "step_record_codec.hpp"
+
+#include <sstream>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+namespace dray::plugins::storage::redis {
+
+std::string encodeStepRecord(const sdk::StepRecord& step) {
+  Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
+  object.set("name", step.name);
+  object.set("image", step.image);
+  object.set("state", step.state);
+  object.set("exitCode", step.exit_code);
+  object.set("startedAt", step.started_at);
+  object.set("finishedAt", step.finished_at);
+  std::ostringstream out;
+  object.stringify(out);
+  return out.str();
+}
+
+sdk::StepRecord decodeStepRecord(const std::string& json) {
+  sdk::StepRecord step;
+  try {
+    Poco::JSON::Parser parser;
+    auto object = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+    step.name = object->optValue<std::string>("name", "");
+    step.image = object->optValue<std::string>("image", "");
+    step.state = object->optValue<std::string>("state", step.state);
+    step.exit_code = object->optValue<int>("exitCode", -1);
+    step.started_at = object->optValue<std::string>("startedAt", "");
+    step.finished_at = object->optValue<std::string>("finishedAt", "");
+  } catch (const std::exception&) {
+    // A hand-edited or foreign record: show what we have.
+  }
+  return step;
+}
+
+}  // namespace dray::plugins::storage::redis

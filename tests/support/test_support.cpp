@@ -297,6 +297,7 @@ std::vector<std::string> containersOfJob(const std::string& job_id) {
 }
 
 std::string drayBinary() { return DRAY_TEST_BINARY; }
+std::string cliBinary() { return DRAY_TEST_CLI; }
 std::string pluginDir() { return DRAY_TEST_PLUGIN_DIR; }
 std::string testPluginDir() { return DRAY_TEST_FIXTURE_PLUGIN_DIR; }
 

@@ -125,6 +125,7 @@ std::vector<std::string> containersOfJob(const std::string& job_id);
 
 /// Absolute paths baked in by CMake.
 std::string drayBinary();
+std::string cliBinary();
 std::string pluginDir();
 std::string testPluginDir();
 

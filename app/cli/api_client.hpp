@@ -1,0 +1,41 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/URI.h>
+
+namespace dray::cli {
+
+/// dray answered with an error status, or could not be reached.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }  ///< 0 when dray could not be reached
+
+ private:
+  int status_;
+};
+
+/// The few calls the CLI makes, over Poco's HTTP client. One connection per call.
+class ApiClient {
+ public:
+  explicit ApiClient(const std::string& url);
+
+  std::string submit(const std::string& job_json);  ///< returns the job id
+  Poco::JSON::Array::Ptr list();
+  Poco::JSON::Object::Ptr job(const std::string& id);
+  /// Log lines from `index` (one page; empty when there is nothing new).
+  Poco::JSON::Array::Ptr log(const std::string& id, std::size_t index);
+  void cancel(const std::string& id);
+  void remove(const std::string& id);
+
+ private:
+  std::string call(const std::string& method, const std::string& path, const std::string& body = "");
+
+  Poco::URI base_;
+};
+
+}  // namespace dray::cli

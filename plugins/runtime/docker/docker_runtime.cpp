@@ -110,11 +110,22 @@ void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log) {
 }
 
 void DockerRuntime::ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) {
+  if (!refresh) {
+    std::lock_guard lock(known_mutex_);
+    if (known_images_.count(image)) return;
+  }
   if (refresh || !imagePresent(image)) pull(image, job_log);
+  std::lock_guard lock(known_mutex_);
+  known_images_.insert(image);
 }
 
 std::string DockerRuntime::create(const sdk::ContainerSpec& spec) {
   DockerResponse response = client_.request("POST", "/containers/create", createBody(spec));
+  if (response.status == 404) {
+    // Removed behind our back: forget it, so the next step checks (and pulls) again.
+    std::lock_guard lock(known_mutex_);
+    known_images_.erase(spec.image);
+  }
   if (response.status != 201) {
     throw sdk::EngineError("cannot create a container from " + spec.image + ": " + engineMessage(response.body));
   }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "docker_client.hpp"
@@ -34,6 +36,9 @@ class DockerRuntime final : public sdk::Runtime {
 
   DockerClient client_;
   sdk::Logger& logger_;
+  // Images seen present: their inspect call is skipped (a step's refresh still pulls).
+  std::mutex known_mutex_;
+  std::set<std::string> known_images_;
 };
 
 /// The JSON body of POST /containers/create for a spec: stdin attached and closed after

@@ -156,3 +156,25 @@ TEST_CASE("labelled containers are listed for orphan reaping", "[docker][runtime
   engine.runtime.remove(id);  // already gone: no error
   CHECK(engine.leftovers() == 0);
 }
+
+TEST_CASE("an image removed behind dray's back is checked again on the next step", "[docker][runtime]") {
+  Engine engine;
+  test::RecordingLogger job_log;
+  int status = 0;
+  test::shell("docker tag dray-test/busybox dray-test/ephemeral:latest", &status);
+  REQUIRE(status == 0);
+  engine.runtime.ensureImage("dray-test/ephemeral", false, job_log);  // now known present
+  test::shell("docker rmi dray-test/ephemeral:latest", &status);
+  REQUIRE(status == 0);
+  engine.runtime.ensureImage("dray-test/ephemeral", false, job_log);  // cached: no engine call
+  sdk::ContainerSpec spec = engine.script("true");
+  spec.image = "dray-test/ephemeral";
+  test::StringSink out, err;
+  test::StringSource in("");
+  Hook hook;
+  sdk::RunIo io{in, out, err};
+  CHECK_THROWS_WITH(engine.runtime.run(spec, io, hook, {}), Catch::Contains("cannot create a container"));
+  // Forgotten: the next ensureImage asks the engine again and tries to pull.
+  CHECK_THROWS_AS(engine.runtime.ensureImage("dray-test/ephemeral", false, job_log), sdk::ImageUnavailable);
+  CHECK(engine.leftovers() == 0);
+}

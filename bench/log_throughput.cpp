@@ -43,7 +43,8 @@ double throughDray(sdk::Storage& storage, const std::string& id, const std::vect
   record.total_steps = 1;
   storage.createJob(record);
   auto start = Clock::now();
-  core::JobLogWriter writer(storage, id);
+  core::JobLogBudget budget{SIZE_MAX};
+  core::JobLogWriter writer(storage, id, budget);
   for (const auto& chunk : chunks) writer.onStdout(chunk);
   writer.finish();
   storage.flush();

@@ -10,31 +10,11 @@
 
 #include "docker_runtime.hpp"
 #include "spdlog_logger.hpp"
+#include "spool.hpp"
 
 namespace {
 
 using namespace dray;
-
-class StringSink final : public sdk::ByteSink {
- public:
-  void write(std::string_view chunk) override { data.append(chunk); }
-  std::string data;
-};
-
-class StringSource final : public sdk::ByteSource {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  std::size_t read(char* buffer, std::size_t capacity) override {
-    std::size_t n = std::min(capacity, data_.size() - offset_);
-    data_.copy(buffer, n, offset_);
-    offset_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t offset_ = 0;
-};
 
 class NoHook final : public sdk::ExitHook {
  public:
@@ -50,17 +30,20 @@ int main(int argc, char** argv) {
                                                   logger);
   for (int run = 0; run < runs; ++run) {
     auto start = std::chrono::steady_clock::now();
-    std::string data;
+    // Spools carry the data between steps, as in dray, but nothing else of dray runs.
+    std::unique_ptr<core::Spool> previous;
+    std::unique_ptr<sdk::ByteSource> input = std::make_unique<core::EmptySource>();
     for (const char* image : {"dray-test/randword", "dray-test/upper", "dray-test/reverse"}) {
       sdk::ContainerSpec spec;
       spec.image = image;
       spec.labels = {{"dray.bench", "floor"}};
-      StringSource in(data);
-      StringSink out, err;
+      auto output = std::make_unique<core::Spool>(1 << 20);
+      core::Spool err(1 << 20);
       NoHook hook;
-      sdk::RunIo io{in, out, err};
+      sdk::RunIo io{*input, *output, err};
       if (runtime.run(spec, io, hook, {}) != 0) return 1;
-      data = std::move(out.data);
+      input = output->reader();
+      previous = std::move(output);
     }
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::printf("%.1f\n", ms);

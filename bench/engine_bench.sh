@@ -37,16 +37,16 @@ job_ms() {  # server-side duration of a finished job
   echo $(( $(to_ms "$finished") - $(to_ms "$created") ))
 }
 
-echo "== 1. floor: Word Job latency, $runs runs each =="
-"$build/bin/bench_api_floor" "$runs" > /tmp/floor.txt
-for _ in $(seq "$runs"); do
-  t=$(now_ms); docker run -i --rm dray-test/randword </dev/null | docker run -i --rm dray-test/upper |
-    docker run -i --rm dray-test/reverse >/dev/null; echo $(( $(now_ms) - t ))
-done > /tmp/chain.txt
+echo "== 1. floor: Word Job latency, $runs runs each, interleaved =="
+# One run of each path per round, so drift on a shared machine hits all three alike.
+: >/tmp/floor.txt; : >/tmp/chain.txt; : >/tmp/dray.txt
 start_dray env
 for _ in $(seq "$runs"); do
-  id=$(dray_submit "$url" "$word"); wait_complete "$id"; job_ms "$id"
-done > /tmp/dray.txt
+  "$build/bin/bench_api_floor" 1 >>/tmp/floor.txt
+  t=$(now_ms); docker run -i --rm dray-test/randword </dev/null | docker run -i --rm dray-test/upper |
+    docker run -i --rm dray-test/reverse >/dev/null; echo $(( $(now_ms) - t )) >>/tmp/chain.txt
+  id=$(dray_submit "$url" "$word"); wait_complete "$id"; job_ms "$id" >>/tmp/dray.txt
+done
 stop_dray
 f50=$(percentile 50 </tmp/floor.txt); f90=$(percentile 90 </tmp/floor.txt)
 c50=$(percentile 50 </tmp/chain.txt); c90=$(percentile 90 </tmp/chain.txt)

@@ -51,7 +51,8 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   config.workers = parseNumber("DRAY_WORKERS", envOr("DRAY_WORKERS", "4"), 1, 1024);
   config.spool_memory = parseNumber("DRAY_SPOOL_MEMORY", envOr("DRAY_SPOOL_MEMORY", "1048576"), 0, 1ul << 34);
   config.max_body = parseNumber("DRAY_MAX_BODY", envOr("DRAY_MAX_BODY", "1048576"), 1024, 1ul << 30);
-  config.max_queue = parseNumber("DRAY_QUEUE", envOr("DRAY_QUEUE", "1000"), 0, 1000000);
+  // At least 1: a job waits in the queue even for an idle worker, so 0 would refuse all jobs.
+  config.max_queue = parseNumber("DRAY_QUEUE", envOr("DRAY_QUEUE", "1000"), 1, 1000000);
   config.step_timeout = parseSeconds("DRAY_STEP_TIMEOUT", envOr("DRAY_STEP_TIMEOUT", "0"));
   config.shutdown_grace = parseSeconds("DRAY_SHUTDOWN_GRACE", envOr("DRAY_SHUTDOWN_GRACE", "10"));
   config.log_limit = parseNumber("DRAY_LOG_LIMIT", envOr("DRAY_LOG_LIMIT", "8388608"), 0, 1ul << 40);

@@ -53,6 +53,15 @@ TEST_CASE("bad settings are refused with their name", "[core][config]") {
   CHECK_THROWS_WITH(loadConfig(2, unknown, ""), Catch::Contains("unknown argument '--bogus'"));
   env.set("DRAY_WORKERS", "0");
   CHECK_THROWS_WITH(loadConfig(1, argv, ""), Catch::Contains("DRAY_WORKERS"));
+  env.set("DRAY_WORKERS", "2");
+  env.set("DRAY_QUEUE", "0");
+  CHECK_THROWS_WITH(loadConfig(1, argv, ""), Catch::Contains("DRAY_QUEUE must be a whole number from 1"));
+  env.set("DRAY_QUEUE", "10");
+  env.set("DRAY_STEP_TIMEOUT", "-1");
+  CHECK_THROWS_WITH(loadConfig(1, argv, ""), Catch::Contains("DRAY_STEP_TIMEOUT"));
+  env.set("DRAY_STEP_TIMEOUT", "2.5");
+  env.set("DRAY_INSTANCE", "a=b");
+  CHECK_THROWS_WITH(loadConfig(1, argv, ""), Catch::Contains("DRAY_INSTANCE"));
   CHECK_THROWS_WITH(dray::core::configureLogging("loud"), Catch::Contains("LOG_LEVEL must be one of"));
   CHECK_NOTHROW(dray::core::configureLogging("panic"));
   CHECK_NOTHROW(dray::core::configureLogging("info"));

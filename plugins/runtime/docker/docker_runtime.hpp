@@ -24,7 +24,6 @@ class DockerRuntime final : public sdk::Runtime {
   void remove(const std::string& container_id) override;
   sdk::HealthReport checkHealth() override;
 
-  DockerClient& client() { return client_; }
 
  private:
   bool imagePresent(const std::string& image);

@@ -1,7 +1,6 @@
 #include "job_runner.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include <spdlog/spdlog.h>
 
@@ -57,7 +56,7 @@ bool JobRunner::cancel(const std::string& id) {
     stopLocked(it->second, "canceled", sdk::kStatusCanceled);
     return true;
   }
-  auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const ResolvedJob& j) { return j.id == id; });
+  auto queued = findQueuedLocked(id);
   if (queued == queue_.end()) return false;
   queue_.erase(queued);
   lock.unlock();
@@ -69,19 +68,18 @@ bool JobRunner::cancel(const std::string& id) {
 
 bool JobRunner::waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] {
-    return !running_.count(id) &&
-           std::none_of(queue_.begin(), queue_.end(), [&](const ResolvedJob& j) { return j.id == id; });
-  });
+  return changed_.wait_for(lock, timeout, [&] { return !running_.count(id) && findQueuedLocked(id) == queue_.end(); });
 }
 
 std::optional<RunState> JobRunner::state(const std::string& id) const {
   std::lock_guard lock(mutex_);
   if (running_.count(id)) return RunState::kRunning;
-  if (std::any_of(queue_.begin(), queue_.end(), [&](const ResolvedJob& j) { return j.id == id; })) {
-    return RunState::kQueued;
-  }
+  if (findQueuedLocked(id) != queue_.end()) return RunState::kQueued;
   return std::nullopt;
+}
+
+std::deque<ResolvedJob>::const_iterator JobRunner::findQueuedLocked(const std::string& id) const {
+  return std::find_if(queue_.begin(), queue_.end(), [&](const ResolvedJob& job) { return job.id == id; });
 }
 
 void JobRunner::shutdown(std::chrono::milliseconds grace) {

@@ -88,8 +88,9 @@ class JobRunner {
   void watchdogLoop();
   void execute(const ResolvedJob& job);
   void beginStep(const std::string& id, const ResolvedStep& step);
-  // Requires mutex_ held.
+  // Both require mutex_ held.
   void stopLocked(Active& active, std::string reason, const char* status);
+  std::deque<ResolvedJob>::const_iterator findQueuedLocked(const std::string& id) const;
   void finishJob(const std::string& id, const char* status);
   void recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
                   const std::string& started_at);

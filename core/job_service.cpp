@@ -59,8 +59,10 @@ bool JobService::remove(const std::string& id) {
 
 std::optional<std::vector<std::string>> JobService::log(const std::string& id, std::size_t from,
                                                         std::size_t max_lines) {
-  if (!storage_.getJob(id)) return std::nullopt;
-  return storage_.readLog(id, from, max_lines);
+  // Lines only exist for an existing job: look the job up only when the page is empty.
+  auto lines = storage_.readLog(id, from, max_lines);
+  if (lines.empty() && !storage_.getJob(id)) return std::nullopt;
+  return lines;
 }
 
 }  // namespace dray::core

@@ -123,7 +123,6 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
   // closes the job's open batch first, so per-job order is kept.
   std::vector<Array> commands;
   std::vector<std::string> command_job;  // job of each log command, "" for field updates
-  std::vector<long long> expected;       // log length after each log command
   std::map<std::string, long long> length = log_length_;
   std::map<std::string, std::vector<std::string>> open;
   std::map<std::string, std::size_t> open_bytes;
@@ -140,7 +139,6 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
     commands.push_back(command);
     command_job.push_back(job);
     long long after = before < 0 ? -1 : before + static_cast<long long>(it->second.size());
-    expected.push_back(after);
     length[job] = after;
     it->second.clear();
     open_bytes[job] = 0;
@@ -154,7 +152,6 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
       command << op.field << op.value;
       commands.push_back(command);
       command_job.push_back("");
-      expected.push_back(0);
       continue;
     }
     for (auto& line : op.lines) {

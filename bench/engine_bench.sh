@@ -8,6 +8,8 @@
 set -euo pipefail
 build="${1:?usage: engine_bench.sh <build dir>}"
 runs="${BENCH_RUNS:-10}"
+parts=" ${BENCH_PARTS:-1 2 3 4} "   # e.g. BENCH_PARTS=1 for a before/after latency check
+want() { [[ "$parts" == *" $1 "* ]]; }
 . "$(dirname "$0")/../scripts/lib/dray_client.sh"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR-1)*p/100)+1; printf "%.0f", a[i]}'; }
@@ -37,6 +39,7 @@ job_ms() {  # server-side duration of a finished job
   echo $(( $(to_ms "$finished") - $(to_ms "$created") ))
 }
 
+if want 1; then
 echo "== 1. floor: Word Job latency, $runs runs each, interleaved =="
 # One run of each path per round, so drift on a shared machine hits all three alike.
 : >/tmp/floor.txt; : >/tmp/chain.txt; : >/tmp/dray.txt
@@ -56,6 +59,9 @@ printf "%-40s %8s %8s %10s\n" "bare runtime, steps back to back (floor)" "$f50" 
 printf "%-40s %8s %8s %10.2f\n" "docker run -i | docker run -i | …" "$c50" "$c90" "$(echo "$c50 / $f50" | bc -l)"
 printf "%-40s %8s %8s %10.2f\n" "dray (accepted -> finished)" "$d50" "$d90" "$(echo "$d50 / $f50" | bc -l)"
 
+fi
+
+if want 2; then
 echo "== 2. throughput: 3-step jobs/s =="
 printf "%-10s %8s %10s %8s\n" "workers" "jobs" "seconds" "jobs/s"
 for workers in 1 4 8; do
@@ -69,6 +75,9 @@ for workers in 1 4 8; do
   printf "%-10s %8s %10.2f %8.2f\n" "$workers" "$jobs" "$(echo "$ms / 1000" | bc -l)" "$(echo "$jobs * 1000 / $ms" | bc -l)"
 done
 
+fi
+
+if want 3; then
 echo "== 3. pipe: 1 GiB through 2 steps =="
 t=$(now_ms)
 docker run -i --rm -e SCRIPT='head -c 1073741824 /dev/zero' dray-test/script </dev/null 2>/dev/null |
@@ -84,6 +93,9 @@ printf "%-30s %8.1f %8.0f %10s\n" "docker run chain" "$(echo "$chain_ms/1000" | 
 printf "%-30s %8.1f %8.0f %7s MiB\n" "dray (spooled to disk)" "$(echo "$dray_ms/1000" | bc -l)" "$(echo "1073.741824*1000/$dray_ms" | bc -l)" "$rss"
 printf "dray / chain throughput: %.2f\n" "$(echo "$chain_ms / $dray_ms" | bc -l)"
 
+fi
+
+if want 4; then
 echo "== 4. api =="
 start_dray env DRAY_WORKERS=1 DRAY_QUEUE=1000000
 idle=$(awk '/VmRSS/{print $2}' /proc/$dray_pid/status)
@@ -97,3 +109,4 @@ LUA
 wrk -t2 -c16 -d3s -s /tmp/post.lua "$url/jobs" | awk '/Requests\/sec/{print "POST /jobs accepted (16 connections): " $2 " req/s"}'
 echo "idle RSS: $((idle / 1024)) MiB"
 stop_dray
+fi

@@ -1,44 +1,67 @@
 #include "job_log.hpp"
 
+#include <functional>
+
 #include <spdlog/spdlog.h>
 
 namespace dray::core {
 
 void JobLogWriter::feed(LineSplitter& splitter, std::string_view chunk) {
-  splitter.feed(chunk, [this](std::string_view piece, bool ends_line) { collect(piece, ends_line); });
+  const char* begin = chunk.data();
+  const char* end = begin + chunk.size();
+  splitter.feed(chunk, [&](std::string_view piece, bool ends_line) {
+    // The splitter hands out pieces of the chunk itself, or of its own carry-over buffer
+    // (std::less_equal: a total order even for pointers into different arrays).
+    std::less_equal<const char*> le;
+    collect(piece, ends_line, le(begin, piece.data()) && le(piece.data() + piece.size(), end));
+  });
   commit();
 }
 
 void JobLogWriter::finish() {
-  auto collector = [this](std::string_view piece, bool ends_line) { collect(piece, ends_line); };
+  auto collector = [this](std::string_view piece, bool ends_line) { collect(piece, ends_line, false); };
   stdout_.finish(collector);
   stderr_.finish(collector);
   commit();
 }
 
-void JobLogWriter::collect(std::string_view piece, bool ends_line) {
+void JobLogWriter::collect(std::string_view piece, bool ends_line, bool in_chunk) {
   if (budget_.exhausted) return;
   if (piece.size() > budget_.remaining) {
     budget_.exhausted = true;
-    batch_.push_back("dray: log limit reached; further output of this step is not logged (it is still passed on)");
+    copyLine("dray: log limit reached; further output of this step is not logged (it is still passed on)", "");
     return;
   }
   budget_.remaining -= piece.size();
   ++budget_.lines_logged;
-  std::string line(piece);
-  if (!ends_line) line.append(kContinuedMarker);
-  batch_.push_back(std::move(line));
+  if (in_chunk && ends_line) {
+    batch_.push_back(Line{piece.data(), 0, piece.size()});  // valid until commit(), which ends feed()
+  } else {
+    copyLine(piece, ends_line ? "" : kContinuedMarker);
+  }
+}
+
+void JobLogWriter::copyLine(std::string_view piece, std::string_view suffix) {
+  batch_.push_back(Line{nullptr, copied_.size(), piece.size() + suffix.size()});
+  copied_.append(piece);
+  copied_.append(suffix);
 }
 
 void JobLogWriter::commit() {
   if (batch_.empty()) return;
-  storage_.appendLog(job_id_, batch_);
+  views_.clear();
+  for (const Line& line : batch_) {
+    views_.emplace_back(line.data ? line.data : copied_.data() + line.offset, line.size);
+  }
+  storage_.appendLog(job_id_, views_);
   batch_.clear();
+  copied_.clear();
 }
 
 void JobLogger::log(sdk::LogLevel level, std::string_view message) {
   try {
-    storage_.appendLog(job_id_, {"dray: " + std::string(message)});
+    const std::string line = "dray: " + std::string(message);
+    storage_.appendLog(job_id_, {std::string_view(line)});
   } catch (const std::exception& e) {
     spdlog::error("job {}: cannot write to the job log: {}", job_id_, e.what());
   }
@@ -46,6 +69,23 @@ void JobLogger::log(sdk::LogLevel level, std::string_view message) {
              : level == sdk::LogLevel::kWarn ? spdlog::level::warn
                                              : spdlog::level::debug;
   spdlog::log(spd, "job {}: {}", job_id_, message);
+}
+
+void DeferredJobLogger::log(sdk::LogLevel level, std::string_view message) {
+  std::lock_guard lock(mutex_);
+  if (holding_) {
+    held_.emplace_back(level, std::string(message));
+    return;
+  }
+  target_.log(level, message);
+}
+
+void DeferredJobLogger::release() {
+  std::lock_guard lock(mutex_);
+  if (!holding_) return;
+  holding_ = false;
+  for (const auto& [level, message] : held_) target_.log(level, message);
+  held_.clear();
 }
 
 }  // namespace dray::core

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dray/sdk/log.hpp"
@@ -21,9 +23,11 @@ struct JobLogBudget {
 };
 
 /// Turns a step's stdout and stderr chunks into job log lines, in arrival order, and
-/// appends each chunk's complete lines to storage in one batch. Once `budget` is spent,
-/// one "dray:" line says so and further lines are dropped (they are still passed on to the
-/// next step). One per step; one thread.
+/// appends each chunk's complete lines to storage in one batch. Lines are handed on as
+/// views into the chunk; only a line carried over from the previous chunk or cut for
+/// length is copied, into a buffer reused for every batch, so steady output costs no
+/// allocation per line. Once `budget` is spent, one "dray:" line says so and further
+/// lines are dropped (they are still passed on to the next step). One per step; one thread.
 class JobLogWriter {
  public:
   JobLogWriter(sdk::Storage& storage, std::string job_id, JobLogBudget& budget)
@@ -36,8 +40,17 @@ class JobLogWriter {
   void finish();
 
  private:
+  // A line of the batch: a view into the chunk, or a range of copied_ (which may still
+  // move while the batch grows, hence offsets).
+  struct Line {
+    const char* data;  // nullptr: the bytes are in copied_ at `offset`
+    std::size_t offset;
+    std::size_t size;
+  };
+
   void feed(LineSplitter& splitter, std::string_view chunk);
-  void collect(std::string_view piece, bool ends_line);
+  void collect(std::string_view piece, bool ends_line, bool in_chunk);
+  void copyLine(std::string_view piece, std::string_view suffix);
   void commit();
 
   sdk::Storage& storage_;
@@ -45,7 +58,9 @@ class JobLogWriter {
   JobLogBudget& budget_;
   LineSplitter stdout_;
   LineSplitter stderr_;
-  std::vector<std::string> batch_;
+  std::vector<Line> batch_;
+  std::string copied_;
+  std::vector<std::string_view> views_;
 };
 
 /// sdk::Logger that writes "dray: <message>" lines into a job's log (and the process log),
@@ -54,10 +69,31 @@ class JobLogger final : public sdk::Logger {
  public:
   JobLogger(sdk::Storage& storage, std::string job_id) : storage_(storage), job_id_(std::move(job_id)) {}
   void log(sdk::LogLevel level, std::string_view message) override;
+  const std::string& jobId() const { return job_id_; }
 
  private:
   sdk::Storage& storage_;
   std::string job_id_;
+};
+
+/// A JobLogger that holds messages back until release(), then writes them and passes
+/// later ones straight through. Lets a step be prepared ahead of its turn (an image pull
+/// logs) without its messages landing in the middle of the previous step's output.
+class DeferredJobLogger final : public sdk::Logger {
+ public:
+  DeferredJobLogger(sdk::Storage& storage, std::string job_id) : target_(storage, std::move(job_id)) {}
+  void log(sdk::LogLevel level, std::string_view message) override;
+
+  /// Writes the held messages, in order; later messages are written at once.
+  void release();
+
+  const std::string& jobId() const { return target_.jobId(); }
+
+ private:
+  JobLogger target_;
+  std::mutex mutex_;
+  bool holding_ = true;
+  std::vector<std::pair<sdk::LogLevel, std::string>> held_;
 };
 
 }  // namespace dray::core

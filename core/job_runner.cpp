@@ -1,6 +1,7 @@
 #include "job_runner.hpp"
 
 #include <algorithm>
+#include <future>
 
 #include <spdlog/spdlog.h>
 
@@ -200,19 +201,29 @@ void JobRunner::execute(const ResolvedJob& job) {
   // The previous step's spool stays alive while the next step reads from it.
   std::unique_ptr<Spool> previous;
   std::unique_ptr<sdk::ByteSource> input = std::make_unique<EmptySource>();
+  // The next step, prepared (container created and attached) while the current one runs.
+  // Leaving the loop early joins it and so removes its container.
+  std::future<std::unique_ptr<PreparedStep>> ahead;
   storage_.setTimes(job.id, nowRfc3339(), "");
-  for (const auto& step : job.steps) {
+  for (std::size_t i = 0; i < job.steps.size(); ++i) {
+    const ResolvedStep& step = job.steps[i];
     beginStep(job.id, step);
     const std::string started_at = nowRfc3339();
     const auto started = Clock::now();
     recordStep(job, step, "running", -1, started_at);
     JobLogBudget budget{options_.log_limit};  // per step: a chatty step never hides the next one's output
-    auto output = std::make_unique<Spool>(options_.spool_memory);
+    std::unique_ptr<PreparedStep> current;
     std::string failure;
     int exit_code = -1;
     try {
       if (stop.stop_requested()) throw std::runtime_error("stopped");
-      exit_code = executor_.run(step, *input, *output, stop, budget);
+      current = ahead.valid() ? ahead.get() : executor_.prepare(step, options_.spool_memory, stop);
+      if (i + 1 < job.steps.size()) {
+        ahead = std::async(std::launch::async, [this, &next = job.steps[i + 1], stop] {
+          return executor_.prepare(next, options_.spool_memory, stop);
+        });
+      }
+      exit_code = executor_.run(*current, *input, stop, budget);
       if (exit_code != 0) failure = "exited with code " + std::to_string(exit_code);
     } catch (const sdk::EngineError& e) {
       if (!stop.stop_requested()) metrics_.engineError();
@@ -235,13 +246,14 @@ void JobRunner::execute(const ResolvedJob& job) {
                              : describeStep(step) + " failed: " + failure + "; later steps not run");
       spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
       recordStep(job, step, status, exit_code, started_at);
+      ahead = {};  // waits for the next step's preparation and removes its container
       finishJob(job.id, status);
       return;
     }
     recordStep(job, step, sdk::kStatusComplete, exit_code, started_at);
     storage_.setCompletedSteps(job.id, step.spec.index + 1);
-    input = output->reader();
-    previous = std::move(output);
+    previous = current->takeOutput();
+    input = previous->reader();
   }
   spdlog::info("job {}: complete", job.id);
   finishJob(job.id, sdk::kStatusComplete);

@@ -1,8 +1,6 @@
 #include "step_executor.hpp"
 
-#include <optional>
-
-#include "delimited_sink.hpp"
+#include <stdexcept>
 
 namespace dray::core {
 namespace {
@@ -53,27 +51,40 @@ sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
   return spec;
 }
 
-int StepExecutor::run(const ResolvedStep& step, sdk::ByteSource& input, Spool& output, std::stop_token stop,
-                      JobLogBudget& log_budget) {
-  JobLogger job_log(storage_, step.spec.job_id);
-  runtime_.ensureImage(step.spec.image, step.spec.refresh, job_log);
+std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, std::size_t spool_memory,
+                                                    std::stop_token stop) const {
+  auto prepared = std::make_unique<PreparedStep>(storage_, step.spec.job_id, spool_memory);
+  try {
+    runtime_.ensureImage(step.spec.image, step.spec.refresh, prepared->log_);
+    sdk::ByteSink* next = prepared->output_.get();
+    if (!step.begin_delimiter.empty()) {
+      next = &prepared->delimited_.emplace(*next, step.begin_delimiter, step.end_delimiter);
+    }
+    prepared->capture_ = step.channel->open(step.spec, *next, prepared->log_);
+    sdk::ContainerSpec container = containerFor(step.spec);
+    prepared->capture_->prepare(container);
+    if (!stop.stop_requested()) prepared->container_ = runtime_.prepare(container);
+  } catch (...) {
+    prepared->failure_ = std::current_exception();
+  }
+  return prepared;
+}
 
-  std::optional<DelimitedSink> delimited;
-  sdk::ByteSink* next = &output;
-  if (!step.begin_delimiter.empty()) next = &delimited.emplace(output, step.begin_delimiter, step.end_delimiter);
-
-  sdk::CapturePtr capture = step.channel->open(step.spec, *next, job_log);
-  sdk::ContainerSpec container = containerFor(step.spec);
-  capture->prepare(container);
-
-  JobLogWriter log(storage_, step.spec.job_id, log_budget);
-  StreamTap out(log, *capture, true);
-  StreamTap err(log, *capture, false);
-  CaptureExitHook hook(*capture);
+int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_token stop,
+                      JobLogBudget& log_budget) const {
+  step.log_.release();
+  if (step.failure_) std::rethrow_exception(step.failure_);
+  if (!step.container_) throw std::runtime_error("stopped before its container was created");
+  const std::string& job_id = step.log_.jobId();
+  JobLogWriter log(storage_, job_id, log_budget);
+  StreamTap out(log, *step.capture_, true);
+  StreamTap err(log, *step.capture_, false);
+  CaptureExitHook hook(*step.capture_);
   sdk::RunIo io{input, out, err};
-  int exit_code = runtime_.run(container, io, hook, stop);
+  int exit_code = step.container_->run(io, hook, stop);
+  step.container_.reset();  // removed already; drop it
   log.finish();
-  if (delimited) delimited->finish();
+  if (step.delimited_) step.delimited_->finish();
   return exit_code;
 }
 

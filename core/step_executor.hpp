@@ -1,7 +1,11 @@
 #pragma once
 
+#include <exception>
+#include <memory>
+#include <optional>
 #include <stop_token>
 
+#include "delimited_sink.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
 #include "job_log.hpp"
@@ -15,18 +19,46 @@ inline constexpr const char* kJobLabel = "dray.job";
 inline constexpr const char* kStepLabel = "dray.step";
 inline constexpr const char* kInstanceLabel = "dray.instance";
 
-/// Runs one resolved step: ensures the image, wires stdout/stderr into the job log and
-/// the step's capture, runs the container, and leaves what the capture passed on in
-/// `output`. Stateless apart from its references; safe to share between workers.
+/// A step made ready before its turn: image ensured, capture opened, container created and
+/// attached. What preparing logged is held back until the step runs, so the job log stays
+/// in step order; a failure is kept and reported when the step runs. Destroying it unrun
+/// removes the container. Used by one thread at a time.
+class PreparedStep {
+ public:
+  PreparedStep(sdk::Storage& storage, const std::string& job_id, std::size_t spool_memory)
+      : log_(storage, job_id), output_(std::make_unique<Spool>(spool_memory)) {}
+
+  /// The step's output for the next step; call after the step ran.
+  std::unique_ptr<Spool> takeOutput() { return std::move(output_); }
+
+ private:
+  friend class StepExecutor;
+  // Declared in construction order: the container goes first, the log last.
+  DeferredJobLogger log_;
+  std::unique_ptr<Spool> output_;
+  std::optional<DelimitedSink> delimited_;
+  sdk::CapturePtr capture_;
+  sdk::PreparedContainerPtr container_;
+  std::exception_ptr failure_;
+};
+
+/// Runs resolved steps in two phases: prepare (may run ahead, on another thread, while
+/// the previous step still runs) and run (start, stream into the job log and the step's
+/// capture, wait). Stateless apart from its references; safe to share between workers.
 class StepExecutor {
  public:
   StepExecutor(sdk::Runtime& runtime, sdk::Storage& storage, std::string instance)
       : runtime_(runtime), storage_(storage), instance_(std::move(instance)) {}
 
+  /// Ensures the image, opens the capture and creates the container. Never throws for the
+  /// step's own failures: those surface from run(). Skips the container if `stop` is set.
+  std::unique_ptr<PreparedStep> prepare(const ResolvedStep& step, std::size_t spool_memory,
+                                        std::stop_token stop) const;
+
+  /// Runs a prepared step with `input` as stdin; its output stays in the prepared step.
   /// @return the container's exit code. Throws sdk::PluginError (or another
   /// std::exception) when the step could not run to its end.
-  int run(const ResolvedStep& step, sdk::ByteSource& input, Spool& output, std::stop_token stop,
-          JobLogBudget& log_budget);
+  int run(PreparedStep& step, sdk::ByteSource& input, std::stop_token stop, JobLogBudget& log_budget) const;
 
   /// The container spec for a step: image, merged env, labels (job, step, instance).
   sdk::ContainerSpec containerFor(const sdk::StepSpec& step) const;

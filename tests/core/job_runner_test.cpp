@@ -123,6 +123,45 @@ TEST_CASE("refresh asks the runtime to pull", "[core][runner]") {
   CHECK(h.runtime.pulls() == std::vector<std::string>{"words"});
 }
 
+TEST_CASE("the next step's container is prepared while the current step runs", "[core][runner]") {
+  Harness h;
+  std::vector<std::string> seen;
+  h.runtime.define("probe", [&](const std::string&, const sdk::ContainerSpec&) {
+    // Step 2 is prepared on another thread right after step 1 starts; step 3 only later.
+    test::waitUntil([&] { return h.runtime.prepared().size() >= 2; }, std::chrono::seconds(5));
+    seen = h.runtime.prepared();
+    return FakeStepResult{"x\n", "", 0, {}};
+  });
+  auto job = h.run(R"({"steps":[{"source":"probe"},{"source":"upper"},{"source":"upper"}]})");
+  CHECK(job.status == "complete");
+  CHECK(seen == std::vector<std::string>{"probe", "upper"});
+  CHECK(h.runtime.prepared().size() == 3);
+  CHECK(h.runtime.alive() == 0);
+  CHECK(h.storage.readLog(job.id, 0, SIZE_MAX) == std::vector<std::string>{"x", "X", "X"});
+}
+
+TEST_CASE("a failed step drops the next step's prepared container unrun", "[core][runner]") {
+  Harness h;
+  auto job = h.run(R"({"steps":[{"source":"words"},{"source":"fail"},{"source":"upper"}]})");
+  CHECK(job.status == "error");
+  CHECK(h.runtime.prepared() == std::vector<std::string>{"words", "fail", "upper"});
+  CHECK(h.runtime.runs().size() == 2);
+  CHECK(h.runtime.alive() == 0);  // gone before the job's status said error
+}
+
+TEST_CASE("what preparing ahead logs appears at the step's turn, after the previous output", "[core][runner]") {
+  Harness h;
+  auto job = h.run(R"({"steps":[{"source":"words"},{"source":"upper","refresh":true},{"source":"nope"}]})");
+  CHECK(job.status == "error");
+  CHECK(job.completed_steps == 2);
+  auto log = h.storage.readLog(job.id, 0, SIZE_MAX);
+  REQUIRE(log.size() == 6);
+  CHECK(log[0] == "alpha");
+  CHECK(log[2] == "dray: pulling image upper");
+  CHECK(log[3] == "ALPHA");
+  CHECK_THAT(log[5], Catch::Contains("step 3 (nope) failed: cannot pull image nope"));
+}
+
 TEST_CASE("many jobs on several workers all finish", "[core][runner]") {
   Harness h;
   core::JobRunner runner(h.storage, h.runtime, {4, 100, 1024, 1 << 20, "test"});

@@ -57,8 +57,8 @@ TEST_CASE("every built-in plugin loads through the real loader", "[core][loader]
 TEST_CASE("a plugin built for another ABI is refused with both versions named", "[core][loader]") {
   LogCapture log;
   CHECK(core::PluginLoader::loadFile(testPlugin("dray-output-abi-mismatch.so")) == nullptr);
-  CHECK_THAT(log.text(), Catch::Contains("dray-output-abi-mismatch.so: refused, built for ABI version 3 but this "
-                                         "dray expects ABI version 2"));
+  CHECK_THAT(log.text(), Catch::Contains("dray-output-abi-mismatch.so: refused, built for ABI version 4 but this "
+                                         "dray expects ABI version 3"));
 }
 
 TEST_CASE("a library without a descriptor and a garbage file are skipped", "[core][loader]") {

@@ -42,32 +42,39 @@ class FakeRuntime final : public sdk::Runtime {
  public:
   void define(const std::string& image, FakeBehaviour behaviour) { behaviours_[image] = std::move(behaviour); }
 
-  void ensureImage(const std::string& image, bool refresh, sdk::Logger&) override {
+  void ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) override {
     std::lock_guard lock(mutex_);
-    if (refresh) pulls_.push_back(image);
+    if (refresh) {
+      pulls_.push_back(image);
+      job_log.info("pulling image " + image);
+    }
     if (!behaviours_.count(image)) throw sdk::ImageUnavailable("cannot pull image " + image + ": not found");
   }
 
-  int run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token) override {
-    {
-      std::lock_guard lock(mutex_);
-      runs_.push_back(spec);
-    }
-    std::string input = drain(io.stdin_source);
-    FakeStepResult result = behaviours_.at(spec.image)(input, spec);
-    io.stdout_sink.write(result.out);
-    io.stderr_sink.write(result.err);
-    FakeContainerFiles files(result.files);
-    hook.afterExit(result.exit_code, files);
-    return result.exit_code;
+  sdk::PreparedContainerPtr prepare(const sdk::ContainerSpec& spec) override {
+    std::lock_guard lock(mutex_);
+    prepared_.push_back(spec.image);
+    ++alive_;
+    return std::make_unique<Prepared>(*this, spec);
   }
 
   std::vector<std::string> listLabelled(const std::string&) override { return {}; }
   void remove(const std::string&) override {}
 
+  /// Containers that ran, in start order.
   std::vector<sdk::ContainerSpec> runs() const {
     std::lock_guard lock(mutex_);
     return runs_;
+  }
+  /// Images of every container prepared, in order (run or not).
+  std::vector<std::string> prepared() const {
+    std::lock_guard lock(mutex_);
+    return prepared_;
+  }
+  /// Prepared containers not destroyed yet (a real runtime would still hold them).
+  int alive() const {
+    std::lock_guard lock(mutex_);
+    return alive_;
   }
   std::vector<std::string> pulls() const {
     std::lock_guard lock(mutex_);
@@ -75,10 +82,38 @@ class FakeRuntime final : public sdk::Runtime {
   }
 
  private:
+  class Prepared final : public sdk::PreparedContainer {
+   public:
+    Prepared(FakeRuntime& runtime, sdk::ContainerSpec spec) : runtime_(runtime), spec_(std::move(spec)) {}
+    ~Prepared() override {
+      std::lock_guard lock(runtime_.mutex_);
+      --runtime_.alive_;
+    }
+    int run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token) override {
+      {
+        std::lock_guard lock(runtime_.mutex_);
+        runtime_.runs_.push_back(spec_);
+      }
+      std::string input = drain(io.stdin_source);
+      FakeStepResult result = runtime_.behaviours_.at(spec_.image)(input, spec_);
+      io.stdout_sink.write(result.out);
+      io.stderr_sink.write(result.err);
+      FakeContainerFiles files(result.files);
+      hook.afterExit(result.exit_code, files);
+      return result.exit_code;
+    }
+
+   private:
+    FakeRuntime& runtime_;
+    sdk::ContainerSpec spec_;
+  };
+
   std::map<std::string, FakeBehaviour> behaviours_;
   mutable std::mutex mutex_;
   std::vector<sdk::ContainerSpec> runs_;
+  std::vector<std::string> prepared_;
   std::vector<std::string> pulls_;
+  int alive_ = 0;
 };
 
 }  // namespace dray::test

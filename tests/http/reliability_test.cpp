@@ -25,7 +25,7 @@ std::string state(const DrayProcess& dray, const std::string& id) {
   return dray.get("/jobs/" + id).json()->getValue<std::string>("state");
 }
 
-bool containerRunning(const std::string& id) { return containersOfJob(id).size() == 1; }
+bool containerRunning(const std::string& id) { return containersOfJob(id, "running").size() == 1; }
 
 std::string lastLine(const DrayProcess& dray, const std::string& id) {
   auto lines = dray.logLines(id);
@@ -38,6 +38,8 @@ TEST_CASE("cancel stops the running step, removes its container and skips the re
   DrayProcess dray;
   std::string id = dray.submit(R"({"steps":[)" + sleeper(120) + "," + sleeper(1) + "]}");
   REQUIRE(waitUntil([&] { return containerRunning(id); }, 20s));
+  // Step 2's container is created (not started) while step 1 runs; cancel removes both.
+  REQUIRE(waitUntil([&] { return containersOfJob(id, "created").size() == 1; }, 20s));
   auto answer = dray.post("/jobs/" + id + "/cancel", "");
   CHECK(answer.status == 202);
   CHECK(dray.waitForJob(id, 30s) == "canceled");
@@ -135,11 +137,12 @@ TEST_CASE("after kill -9, a restart removes the orphans and ends interrupted job
     DrayProcess first(env);
     done = first.submit(R"({"steps":[{"source":"dray-test/upper"}]})");
     REQUIRE(first.waitForJob(done) == "complete");
-    id = first.submit(R"({"steps":[)" + sleeper(120) + "]}");
+    id = first.submit(R"({"steps":[)" + sleeper(120) + "," + sleeper(1) + "]}");
     REQUIRE(waitUntil([&] { return containerRunning(id) && first.logLines(id).size() == 1; }, 20s));
+    REQUIRE(waitUntil([&] { return containersOfJob(id, "created").size() == 1; }, 20s));  // step 2, made ahead
     first.kill();
   }
-  CHECK(containersOfJob(id).size() == 1);  // the dead process could not clean up
+  CHECK(containersOfJob(id).size() == 2);  // the dead process could not clean up
   DrayProcess second(env);
   INFO(second.log());
   CHECK(containersOfJob(id).empty());

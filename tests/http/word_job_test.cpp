@@ -172,7 +172,7 @@ TEST_CASE("a third-party output channel from DRAY_PLUGIN_PATH is accepted and us
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   CHECK(dray.logLines(id) == Lines{"quiet", "QUIET"});
-  CHECK_THAT(dray.log(), Catch::Contains("abi-mismatch.so: refused, built for ABI version 3"));
+  CHECK_THAT(dray.log(), Catch::Contains("abi-mismatch.so: refused, built for ABI version 4"));
 }
 
 TEST_CASE("SIGTERM during a job removes its container and ends it cleanly", "[http][docker][e2e]") {

@@ -284,9 +284,10 @@ std::string shell(const std::string& command, int* status) {
   return output;
 }
 
-std::vector<std::string> containersOfJob(const std::string& job_id) {
+std::vector<std::string> containersOfJob(const std::string& job_id, const std::string& status_filter) {
   int status = 0;
-  std::string out = shell("docker ps -aq --filter label=dray.job=" + job_id, &status);
+  std::string filter = status_filter.empty() ? "" : " --filter status=" + status_filter;
+  std::string out = shell("docker ps -aq --filter label=dray.job=" + job_id + filter, &status);
   REQUIRE(status == 0);
   std::vector<std::string> ids;
   std::istringstream lines(out);

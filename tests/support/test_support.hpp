@@ -120,8 +120,9 @@ class DrayProcess {
 /// Output of a shell command (stdout), and its exit status.
 std::string shell(const std::string& command, int* status = nullptr);
 
-/// Ids of containers carrying label dray.job=<job_id>.
-std::vector<std::string> containersOfJob(const std::string& job_id);
+/// Ids of containers carrying label dray.job=<job_id>; with `status_filter` ("running",
+/// "created", …) only those in that state.
+std::vector<std::string> containersOfJob(const std::string& job_id, const std::string& status_filter = "");
 
 /// Absolute paths baked in by CMake.
 std::string drayBinary();

@@ -1,6 +1,7 @@
 #include "docker_runtime.hpp"
 
 #include <atomic>
+#include <optional>
 #include <sstream>
 
 #include <Poco/Exception.h>
@@ -45,19 +46,6 @@ Object::Ptr parseObject(const std::string& body) {
   Poco::JSON::Parser parser;
   return parser.parse(body).extract<Object::Ptr>();
 }
-
-// Removes the container when the run ends, however it ends.
-class ContainerGuard {
- public:
-  ContainerGuard(DockerRuntime& runtime, std::string id) : runtime_(runtime), id_(std::move(id)) {}
-  ~ContainerGuard() { runtime_.remove(id_); }
-  ContainerGuard(const ContainerGuard&) = delete;
-  ContainerGuard& operator=(const ContainerGuard&) = delete;
-
- private:
-  DockerRuntime& runtime_;
-  std::string id_;
-};
 
 }  // namespace
 
@@ -155,29 +143,68 @@ int DockerRuntime::wait(const std::string& id) {
   return parseObject(response.body)->getValue<int>("StatusCode");
 }
 
-int DockerRuntime::run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) {
-  const std::string id = create(spec);
-  ContainerGuard guard(*this, id);
-  logger_.debug("container " + id.substr(0, 12) + " created from " + spec.image);
-  AttachedStream stream = client_.attach(id);
-  std::atomic<bool> started{false};
-  std::stop_callback on_stop(stop, [this, &id, &started] {
-    if (started) kill(id);
-  });
-  if (stop.stop_requested()) throw sdk::EngineError("canceled");
-  start(id);
-  started = true;
-  if (stop.stop_requested()) kill(id);  // a stop that raced with start
-  try {
-    pumpStreams(stream, io);
-  } catch (const Poco::Exception& e) {
-    throw sdk::EngineError("lost the stream of container " + id.substr(0, 12) + ": " + e.displayText());
+// Owns a created, attached container until it has run; removes it on every path.
+class DockerPreparedContainer final : public sdk::PreparedContainer {
+ public:
+  DockerPreparedContainer(DockerRuntime& runtime, std::string id) : runtime_(runtime), id_(std::move(id)) {}
+  ~DockerPreparedContainer() override {
+    if (!removed_) removeNow();
   }
-  int exit_code = wait(id);
-  if (stop.stop_requested()) throw sdk::EngineError("canceled");
-  DockerContainerFiles files(client_, id);
-  hook.afterExit(exit_code, files);
-  return exit_code;
+  DockerPreparedContainer(const DockerPreparedContainer&) = delete;
+  DockerPreparedContainer& operator=(const DockerPreparedContainer&) = delete;
+
+  // Attached separately from the constructor so a failed attach still removes the container.
+  void attach() { stream_ = runtime_.client_.attach(id_); }
+
+  int run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override {
+    if (ran_) throw sdk::EngineError("container " + shortId() + " was already run");
+    ran_ = true;
+    // Removed when the run ends, not when the runner drops this object.
+    struct RemoveAtEnd {
+      DockerPreparedContainer& self;
+      ~RemoveAtEnd() { self.removeNow(); }
+    } remove_at_end{*this};
+    std::atomic<bool> started{false};
+    std::stop_callback on_stop(stop, [this, &started] {
+      if (started) runtime_.kill(id_);
+    });
+    if (stop.stop_requested()) throw sdk::EngineError("canceled");
+    runtime_.start(id_);
+    started = true;
+    if (stop.stop_requested()) runtime_.kill(id_);  // a stop that raced with start
+    try {
+      pumpStreams(*stream_, io);
+    } catch (const Poco::Exception& e) {
+      throw sdk::EngineError("lost the stream of container " + shortId() + ": " + e.displayText());
+    }
+    int exit_code = runtime_.wait(id_);
+    if (stop.stop_requested()) throw sdk::EngineError("canceled");
+    DockerContainerFiles files(runtime_.client_, id_);
+    hook.afterExit(exit_code, files);
+    return exit_code;
+  }
+
+ private:
+  std::string shortId() const { return id_.substr(0, 12); }
+  void removeNow() {
+    stream_.reset();  // close our end of the attach first
+    runtime_.remove(id_);
+    removed_ = true;
+  }
+
+  DockerRuntime& runtime_;
+  std::string id_;
+  std::optional<AttachedStream> stream_;
+  bool ran_ = false;
+  bool removed_ = false;
+};
+
+sdk::PreparedContainerPtr DockerRuntime::prepare(const sdk::ContainerSpec& spec) {
+  const std::string id = create(spec);
+  auto container = std::make_unique<DockerPreparedContainer>(*this, id);
+  logger_.debug("container " + id.substr(0, 12) + " created from " + spec.image);
+  container->attach();
+  return container;
 }
 
 std::vector<std::string> DockerRuntime::listLabelled(const std::string& key) {

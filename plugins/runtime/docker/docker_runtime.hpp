@@ -11,21 +11,22 @@
 namespace dray::plugins::runtime::docker {
 
 /// Runs steps as containers on a Docker engine (Engine API 1.41):
-/// create -> attach (before start, so no output is lost) -> start -> stream -> wait ->
-/// exit hook -> remove. The remove is armed right after create and runs on every path.
-/// Thread-safe: all state is in the pooled client.
+/// prepare = create -> attach (before start, so no output is lost); run = start -> stream
+/// -> wait -> exit hook -> remove. The remove is armed right after create and runs on
+/// every path, also when a prepared container is dropped unstarted.
+/// Thread-safe: all state is in the pooled client and the known-images set.
 class DockerRuntime final : public sdk::Runtime {
  public:
   DockerRuntime(DockerEndpoint endpoint, sdk::Logger& logger) : client_(std::move(endpoint)), logger_(logger) {}
 
   void ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) override;
-  int run(const sdk::ContainerSpec& spec, sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override;
+  sdk::PreparedContainerPtr prepare(const sdk::ContainerSpec& spec) override;
   std::vector<std::string> listLabelled(const std::string& key) override;
   void remove(const std::string& container_id) override;
   sdk::HealthReport checkHealth() override;
 
-
  private:
+  friend class DockerPreparedContainer;
   bool imagePresent(const std::string& image);
   void pull(const std::string& image, sdk::Logger& job_log);
   std::string create(const sdk::ContainerSpec& spec);

@@ -65,10 +65,11 @@ void MemoryStorage::setStep(const std::string& id, std::size_t index, const sdk:
   steps[index] = step;
 }
 
-void MemoryStorage::appendLog(const std::string& id, const std::vector<std::string>& lines) {
+void MemoryStorage::appendLog(const std::string& id, std::span<const std::string_view> lines) {
   std::unique_lock lock(mutex_);
   if (auto it = jobs_.find(id); it != jobs_.end()) {
-    it->second.log.insert(it->second.log.end(), lines.begin(), lines.end());
+    auto& log = it->second.log;
+    for (std::string_view line : lines) log.emplace_back(line);
   }
 }
 

@@ -5,14 +5,21 @@
 namespace dray::plugins::storage::redis {
 
 /// KEYS[1] job hash, KEYS[2] log list. ARGV[1] the log length this batch expects to find
-/// (-1: unknown), ARGV[2..] the lines. Returns the new length, or -1 if the job is gone.
-/// If the list already holds the batch (a retry after a lost reply), nothing is added.
+/// (-1: unknown), ARGV[2] the number of lines, ARGV[3] their sizes ("3,0,12"), ARGV[4] the
+/// lines back to back. Returns the new length, or -1 if the job is gone. If the list
+/// already holds the batch (a retry after a lost reply), nothing is added.
 inline constexpr const char* kAppendLogScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local before = tonumber(ARGV[1])
 local length = redis.call('LLEN', KEYS[2])
-if before >= 0 and length == before + #ARGV - 1 then return length end
-return redis.call('RPUSH', KEYS[2], unpack(ARGV, 2))
+if before >= 0 and length == before + tonumber(ARGV[2]) then return length end
+local lines, text, at = {}, ARGV[4], 1
+for size in string.gmatch(ARGV[3], '%d+') do
+  local stop = at + tonumber(size)
+  lines[#lines + 1] = string.sub(text, at, stop - 1)
+  at = stop
+end
+return redis.call('RPUSH', KEYS[2], unpack(lines))
 )lua";
 
 /// KEYS[1] job hash (must exist), KEYS[2] the hash to set (the job hash or its steps hash).

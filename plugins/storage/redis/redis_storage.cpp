@@ -123,7 +123,7 @@ void RedisStorage::setStep(const std::string& id, std::size_t index, const sdk::
   writes_->setField(id, keys::steps(id), std::to_string(index), encodeStepRecord(step));
 }
 
-void RedisStorage::appendLog(const std::string& id, const std::vector<std::string>& lines) {
+void RedisStorage::appendLog(const std::string& id, std::span<const std::string_view> lines) {
   writes_->appendLog(id, lines);
 }
 

@@ -37,7 +37,8 @@ class RedisStorage final : public sdk::Storage {
   void setCompletedSteps(const std::string& id, std::size_t completed) override;
   void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) override;
   void setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) override;
-  void appendLog(const std::string& id, const std::vector<std::string>& lines) override;
+  using sdk::Storage::appendLog;
+  void appendLog(const std::string& id, std::span<const std::string_view> lines) override;
   std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
   void flush() override;
   sdk::HealthReport checkHealth() override;

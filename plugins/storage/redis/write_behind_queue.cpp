@@ -1,5 +1,7 @@
 #include "write_behind_queue.hpp"
 
+#include <charconv>
+
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Command.h>
 
@@ -14,6 +16,28 @@ using Poco::Redis::Array;
 using Poco::Redis::Command;
 
 constexpr std::size_t kMaxBatchBytes = 1u << 20;  // one RPUSH stays well below Redis' limits
+
+// One scripted RPUSH's lines: their sizes as "3,0,12" and their bytes back to back. Any
+// byte may appear in a line, so sizes, not separators, tell where each one ends.
+struct PackedBatch {
+  std::string sizes;
+  std::string text;
+  std::size_t count = 0;
+
+  void add(std::string_view line) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, line.size()).ptr;
+    if (count > 0) sizes.push_back(',');
+    sizes.append(digits, end);
+    text.append(line);
+    ++count;
+  }
+  void clear() {
+    sizes.clear();
+    text.clear();
+    count = 0;
+  }
+};
 
 Command eval(const char* script, const std::vector<std::string>& keys) {
   Command command("EVAL");
@@ -41,16 +65,24 @@ WriteBehindQueue::~WriteBehindQueue() {
   writer_.join();
 }
 
-void WriteBehindQueue::appendLog(const std::string& id, const std::vector<std::string>& lines) {
+void WriteBehindQueue::appendLog(const std::string& id, std::span<const std::string_view> lines) {
   if (lines.empty()) return;
-  Op op{id, lines, "", "", "", 0};
-  for (const auto& line : lines) op.bytes += line.size() + 16;
+  Op op{id, {}, {}, "", "", "", 0};
+  std::size_t text_size = 0;
+  for (std::string_view line : lines) text_size += line.size();
+  op.text.reserve(text_size);
+  op.sizes.reserve(lines.size());
+  for (std::string_view line : lines) {
+    op.text.append(line);
+    op.sizes.push_back(line.size());
+  }
+  op.bytes = text_size + 16 * lines.size();
   enqueue(std::move(op));
 }
 
 void WriteBehindQueue::setField(const std::string& id, const std::string& key, const std::string& field,
                                 const std::string& value) {
-  enqueue(Op{id, {}, key, field, value, field.size() + value.size() + 16});
+  enqueue(Op{id, {}, {}, key, field, value, field.size() + value.size() + 16});
 }
 
 void WriteBehindQueue::enqueue(Op op) {
@@ -58,7 +90,7 @@ void WriteBehindQueue::enqueue(Op op) {
   // Back-pressure: a step printing faster than Redis takes it waits here, memory stays bounded.
   progress_.wait(lock, [&] { return stopping_ || pending_bytes_ == 0 || pending_bytes_ + op.bytes <= options_.max_pending_bytes; });
   pending_bytes_ += op.bytes;
-  pending_lines_ += op.lines.size();
+  pending_lines_ += op.sizes.size();
   const bool first = queue_.empty();
   const bool full = pending_lines_ >= options_.batch_lines;
   queue_.push_back(std::move(op));
@@ -90,7 +122,7 @@ void WriteBehindQueue::writerLoop() {
     std::size_t bytes = 0, lines = 0;
     for (const auto& op : ops) {
       bytes += op.bytes;
-      lines += op.lines.size();
+      lines += op.sizes.size();
     }
     bool warned = false;
     for (;;) {
@@ -124,24 +156,21 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
   std::vector<Array> commands;
   std::vector<std::string> command_job;  // job of each log command, "" for field updates
   std::map<std::string, long long> length = log_length_;
-  std::map<std::string, std::vector<std::string>> open;
-  std::map<std::string, std::size_t> open_bytes;
+  std::map<std::string, PackedBatch> open;
   std::vector<std::string> finished;  // jobs whose final status is in this pipeline
 
   auto close = [&](const std::string& job) {
     auto it = open.find(job);
-    if (it == open.end() || it->second.empty()) return;
+    if (it == open.end() || it->second.count == 0) return;
+    PackedBatch& batch = it->second;
     auto known = length.find(job);
     long long before = known == length.end() ? -1 : known->second;
     Command command = eval(kAppendLogScript, {keys::job(job), keys::log(job)});
-    command << std::to_string(before);
-    for (const auto& line : it->second) command << line;
+    command << std::to_string(before) << std::to_string(batch.count) << batch.sizes << batch.text;
     commands.push_back(command);
     command_job.push_back(job);
-    long long after = before < 0 ? -1 : before + static_cast<long long>(it->second.size());
-    length[job] = after;
-    it->second.clear();
-    open_bytes[job] = 0;
+    length[job] = before < 0 ? -1 : before + static_cast<long long>(batch.count);
+    batch.clear();
   };
 
   for (auto& op : ops) {
@@ -154,11 +183,12 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
       command_job.push_back("");
       continue;
     }
-    for (auto& line : op.lines) {
-      auto& batch = open[op.job];
-      open_bytes[op.job] += line.size();
-      batch.push_back(line);
-      if (batch.size() >= options_.batch_lines || open_bytes[op.job] >= kMaxBatchBytes) close(op.job);
+    std::size_t at = 0;
+    for (std::size_t size : op.sizes) {
+      PackedBatch& batch = open[op.job];
+      batch.add(std::string_view(op.text).substr(at, size));
+      at += size;
+      if (batch.count >= options_.batch_lines || batch.text.size() >= kMaxBatchBytes) close(op.job);
     }
   }
   for (const auto& [job, batch] : open) close(job);

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <span>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -21,15 +23,17 @@ struct WriteBehindOptions {
 };
 
 /// Log lines and status fields on their way to Redis. Callers enqueue and return; one
-/// writer thread sends them in order, many lines per scripted RPUSH, all pending commands
-/// in one pipeline. When Redis is unreachable the queue keeps everything (producers block
+/// writer thread sends them in order, many lines per scripted RPUSH (sent packed: one
+/// argument of sizes, one of text, so no Redis argument per line on our side), all
+/// pending commands in one pipeline. When Redis is unreachable the queue keeps everything (producers block
 /// at `max_pending_bytes`) and retries with backoff until it is back. Thread-safe.
 class WriteBehindQueue {
  public:
   WriteBehindQueue(RedisConnectionPool& pool, WriteBehindOptions options, sdk::Logger& logger);
   ~WriteBehindQueue();
 
-  void appendLog(const std::string& id, const std::vector<std::string>& lines);
+  /// Copies the lines into one buffer (no allocation per line) and returns.
+  void appendLog(const std::string& id, std::span<const std::string_view> lines);
   /// Sets `field` of hash `key` (the job's hash or one of its own) if the job still exists.
   void setField(const std::string& id, const std::string& key, const std::string& field, const std::string& value);
 
@@ -40,8 +44,9 @@ class WriteBehindQueue {
  private:
   struct Op {
     std::string job;
-    std::vector<std::string> lines;  // a log append when field is empty
-    std::string key;                 // for a field update: the hash to set
+    std::string text;                 // a log append (field empty): the lines back to back
+    std::vector<std::size_t> sizes;   //   and the size of each
+    std::string key;                  // for a field update: the hash to set
     std::string field;
     std::string value;
     std::size_t bytes = 0;

@@ -14,7 +14,8 @@
 namespace dray::sdk {
 
 /// Captures one step's output. Created per step by OutputChannel::open and used by one
-/// worker thread only, in this order: prepare, then onStdout/onStderr as chunks arrive
+/// thread at a time (it may be opened on another thread than the one that runs the step,
+/// when the host prepares a step ahead of its turn), in this order: prepare, then onStdout/onStderr as chunks arrive
 /// (lines may be split across chunks), then afterExit if the container exited with 0.
 /// The host logs every stdout/stderr line itself; a capture only decides what is passed on.
 class DRAY_SDK_API Capture {

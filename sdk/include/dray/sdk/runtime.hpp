@@ -1,6 +1,7 @@
 /// Runtime: runs one container with stdin from a source and stdout/stderr into sinks.
 #pragma once
 
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -28,6 +29,24 @@ struct RunIo {
   ByteSink& stderr_sink;   ///< written from the calling thread only
 };
 
+/// A container that is created and attached but not started. The host prepares the next
+/// step's container while the current step runs, so only start is left on the critical
+/// path. Used by one thread at a time. Destroying it removes the container (whether or not
+/// it ran), so a prepared container never outlives a canceled or failed job.
+class DRAY_SDK_API PreparedContainer {
+ public:
+  virtual ~PreparedContainer() = default;
+
+  /// Starts the container, streams stdin from `io.stdin_source` (closed at its end) and
+  /// stdout/stderr into the sinks, waits, calls `hook`, then removes the container, on
+  /// every path (also on exceptions and stop). When `stop` is requested the container is
+  /// killed and EngineError("canceled") is thrown. Called at most once.
+  /// @return the container's exit code. Throws EngineError on engine failures.
+  virtual int run(RunIo& io, ExitHook& hook, std::stop_token stop) = 0;
+};
+
+using PreparedContainerPtr = std::unique_ptr<PreparedContainer>;
+
 /// Runs containers. One instance serves all workers: every method may be called
 /// concurrently. Everything created carries `spec.labels` so orphans can be found.
 class DRAY_SDK_API Runtime : public Plugin {
@@ -36,13 +55,16 @@ class DRAY_SDK_API Runtime : public Plugin {
   /// Progress goes to `job_log`. Throws ImageUnavailable with the engine's message.
   virtual void ensureImage(const std::string& image, bool refresh, Logger& job_log) = 0;
 
-  /// Creates, attaches, starts and waits for a container, then calls `hook` and removes
-  /// the container on every path (also on exceptions and stop). Stdin is streamed from
-  /// `io.stdin_source` and closed at its end. When `stop` is requested the container is
-  /// killed and EngineError("canceled") is thrown.
-  /// @return the container's exit code. Throws EngineError on engine failures.
-  virtual int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook,
-                  std::stop_token stop) = 0;
+  /// Creates the container for `spec` and attaches to its streams (attach comes before
+  /// start, so no output is lost). The image must be available (ensureImage).
+  /// Throws EngineError when the engine refuses.
+  virtual PreparedContainerPtr prepare(const ContainerSpec& spec) = 0;
+
+  /// prepare() and PreparedContainer::run() in one call: create, attach, start, stream,
+  /// wait, hook, remove.
+  int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook, std::stop_token stop) {
+    return prepare(spec)->run(io, hook, stop);
+  }
 
   /// Ids of containers (running or not) carrying a label: `label` is "key" or "key=value".
   /// Used to reap orphans of a dead dray at start-up.

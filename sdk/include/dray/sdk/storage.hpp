@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dray/sdk/plugin.hpp"
@@ -37,9 +40,16 @@ class DRAY_SDK_API Storage : public Plugin {
   /// Replaces the record of step `index` (0-based, < total_steps).
   virtual void setStep(const std::string& id, std::size_t index, const StepRecord& step) = 0;
 
-  /// Appends lines to the job log, keeping their order. A batch may be buffered, but
-  /// must be readable after flush() and soon (well under a second) without it.
-  virtual void appendLog(const std::string& id, const std::vector<std::string>& lines) = 0;
+  /// Appends lines to the job log, keeping their order. The views are valid only during
+  /// the call: copy what is kept. A batch may be buffered, but must be readable after
+  /// flush() and soon (well under a second) without it. Lines may hold any bytes.
+  virtual void appendLog(const std::string& id, std::span<const std::string_view> lines) = 0;
+
+  /// appendLog for a braced list of lines. Implementations add
+  /// `using sdk::Storage::appendLog;` so it stays visible next to their override.
+  void appendLog(const std::string& id, std::initializer_list<std::string_view> lines) {
+    appendLog(id, std::span<const std::string_view>(lines.begin(), lines.size()));
+  }
 
   /// At most `max_lines` log lines from position `from` (0-based); empty when past the end.
   virtual std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) = 0;

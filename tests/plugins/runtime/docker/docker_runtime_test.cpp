@@ -178,3 +178,39 @@ TEST_CASE("an image removed behind dray's back is checked again on the next step
   CHECK_THROWS_AS(engine.runtime.ensureImage("dray-test/ephemeral", false, job_log), sdk::ImageUnavailable);
   CHECK(engine.leftovers() == 0);
 }
+
+TEST_CASE("a prepared container waits created until run, and is removed if dropped unrun", "[docker][runtime]") {
+  Engine engine;
+  {
+    auto prepared = engine.runtime.prepare(engine.script("echo never"));
+    CHECK(test::containersOfJob(engine.label, "created").size() == 1);
+  }
+  CHECK(engine.leftovers() == 0);
+
+  // Prepared long before its turn: the attach made at prepare time still carries the streams.
+  auto prepared = engine.runtime.prepare(engine.script("cat; echo late >&2"));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  test::StringSink out, err;
+  test::StringSource in("piped in\n");
+  Hook hook;
+  sdk::RunIo io{in, out, err};
+  CHECK(prepared->run(io, hook, {}) == 0);
+  CHECK(out.data == "piped in\n");
+  CHECK(err.data == "late\n");
+  CHECK(engine.leftovers() == 0);  // removed when run returns, not when dropped
+  CHECK_THROWS_WITH(prepared->run(io, hook, {}), Catch::Contains("already run"));
+}
+
+TEST_CASE("a stop requested before a prepared container starts never starts it", "[docker][runtime]") {
+  Engine engine;
+  auto prepared = engine.runtime.prepare(engine.script("echo must not run"));
+  std::stop_source stop;
+  stop.request_stop();
+  test::StringSink out, err;
+  test::StringSource in("");
+  Hook hook;
+  sdk::RunIo io{in, out, err};
+  CHECK_THROWS_WITH(prepared->run(io, hook, stop.get_token()), Catch::Contains("canceled"));
+  CHECK(out.data.empty());
+  CHECK(engine.leftovers() == 0);
+}

@@ -174,7 +174,8 @@ TEST_CASE("concurrent writers to many jobs lose nothing and keep each job's orde
       for (int i = 0; i < kLines; i += 4) {
         Lines batch;
         for (int k = i; k < i + 4; ++k) batch.push_back(std::to_string(k));
-        storage->appendLog("J" + std::to_string(j), batch);
+        const std::vector<std::string_view> views(batch.begin(), batch.end());
+        storage->appendLog("J" + std::to_string(j), views);
       }
       storage->setStatus("J" + std::to_string(j), "complete");
     });

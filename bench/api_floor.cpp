@@ -25,6 +25,7 @@ class NoHook final : public sdk::ExitHook {
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 10;
+  if (std::getenv("BENCH_DEBUG")) spdlog::set_level(spdlog::level::debug);
   core::SpdlogLogger logger(spdlog::default_logger());
   plugins::runtime::docker::DockerRuntime runtime(plugins::runtime::docker::parseDockerHost("unix:///var/run/docker.sock"),
                                                   logger);

@@ -9,6 +9,9 @@ set -euo pipefail
 build="${1:?usage: engine_bench.sh <build dir>}"
 runs="${BENCH_RUNS:-10}"
 parts=" ${BENCH_PARTS:-1 2 3 4} "   # e.g. BENCH_PARTS=1 for a before/after latency check
+before="${BENCH_BEFORE:-}"          # another build dir: part 1 also times its dray, interleaved
+poll="${BENCH_POLL:-1}"             # seconds between job status polls: each poll is a curl process
+                                    # that competes with dockerd for the 2 cores (see README)
 want() { [[ "$parts" == *" $1 "* ]]; }
 . "$(dirname "$0")/../scripts/lib/dray_client.sh"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -21,19 +24,22 @@ start_dray() {
   dray_wait_up "http://127.0.0.1:$port"
 }
 stop_dray() { kill "$dray_pid"; wait "$dray_pid" 2>/dev/null || true; }
-trap '[ -n "$dray_pid" ] && kill "$dray_pid" 2>/dev/null || true' EXIT
+before_pid=""
+trap '[ -n "$dray_pid" ] && kill "$dray_pid" 2>/dev/null; [ -n "$before_pid" ] && kill "$before_pid" 2>/dev/null || true' EXIT
 url="http://127.0.0.1:$port"
 word='{"steps":[{"source":"dray-test/randword"},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}'
 
 # Polls gently: on 2 cores a tight client loop steals CPU from dockerd and slows the very
 # containers it measures. Latencies come from the job's own createdAt/finishedAt instead.
-wait_complete() {
-  while [ "$(curl -sf "$url/jobs/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')" = running ]; do sleep 0.25; done
+wait_complete() {  # [url] id
+  local at="$url"; [ $# -eq 2 ] && { at="$1"; shift; }
+  while [ "$(curl -sf "$at/jobs/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')" = running ]; do sleep "$poll"; done
 }
 to_ms() { echo $(( $(date -d "$1" +%s%N) / 1000000 )); }
-job_ms() {  # server-side duration of a finished job
-  local body created finished
-  body=$(curl -sf "$url/jobs/$1")
+job_ms() {  # [url] id: server-side duration of a finished job
+  local at="$url" body created finished
+  [ $# -eq 2 ] && { at="$1"; shift; }
+  body=$(curl -sf "$at/jobs/$1")
   created=$(echo "$body" | sed -n 's/.*"createdAt":"\([^"]*\)".*/\1/p')
   finished=$(echo "$body" | sed -n 's/.*"finishedAt":"\([^"]*\)".*/\1/p')
   echo $(( $(to_ms "$finished") - $(to_ms "$created") ))
@@ -42,15 +48,25 @@ job_ms() {  # server-side duration of a finished job
 if want 1; then
 echo "== 1. floor: Word Job latency, $runs runs each, interleaved =="
 # One run of each path per round, so drift on a shared machine hits all three alike.
-: >/tmp/floor.txt; : >/tmp/chain.txt; : >/tmp/dray.txt
+: >/tmp/floor.txt; : >/tmp/chain.txt; : >/tmp/dray.txt; : >/tmp/dray-before.txt
 start_dray env
+if [ -n "$before" ]; then
+  before_url="http://127.0.0.1:$((port + 1))"
+  DRAY_INSTANCE=bench-before DRAY_STORAGE=memory LOG_LEVEL=warn "$before/bin/dray" -p $((port + 1)) >/tmp/dray-bench-before.log 2>&1 &
+  before_pid=$!
+  dray_wait_up "$before_url"
+fi
 for _ in $(seq "$runs"); do
   "$build/bin/bench_api_floor" 1 >>/tmp/floor.txt
   t=$(now_ms); docker run -i --rm dray-test/randword </dev/null | docker run -i --rm dray-test/upper |
     docker run -i --rm dray-test/reverse >/dev/null; echo $(( $(now_ms) - t )) >>/tmp/chain.txt
   id=$(dray_submit "$url" "$word"); wait_complete "$id"; job_ms "$id" >>/tmp/dray.txt
+  if [ -n "$before" ]; then
+    id=$(dray_submit "$before_url" "$word"); wait_complete "$before_url" "$id"; job_ms "$before_url" "$id" >>/tmp/dray-before.txt
+  fi
 done
 stop_dray
+[ -n "$before" ] && { kill "$before_pid"; wait "$before_pid" 2>/dev/null || true; before_pid=""; }
 f50=$(percentile 50 </tmp/floor.txt); f90=$(percentile 90 </tmp/floor.txt)
 c50=$(percentile 50 </tmp/chain.txt); c90=$(percentile 90 </tmp/chain.txt)
 d50=$(percentile 50 </tmp/dray.txt); d90=$(percentile 90 </tmp/dray.txt)
@@ -58,6 +74,10 @@ printf "%-40s %8s %8s %10s\n" "path" "p50 ms" "p90 ms" "p50/floor"
 printf "%-40s %8s %8s %10s\n" "bare runtime, steps back to back (floor)" "$f50" "$f90" "1.00"
 printf "%-40s %8s %8s %10.2f\n" "docker run -i | docker run -i | …" "$c50" "$c90" "$(echo "$c50 / $f50" | bc -l)"
 printf "%-40s %8s %8s %10.2f\n" "dray (accepted -> finished)" "$d50" "$d90" "$(echo "$d50 / $f50" | bc -l)"
+if [ -n "$before" ]; then
+  b50=$(percentile 50 </tmp/dray-before.txt); b90=$(percentile 90 </tmp/dray-before.txt)
+  printf "%-40s %8s %8s %10.2f\n" "dray, BENCH_BEFORE build" "$b50" "$b90" "$(echo "$b50 / $f50" | bc -l)"
+fi
 
 fi
 

@@ -201,9 +201,12 @@ void JobRunner::execute(const ResolvedJob& job) {
   // The previous step's spool stays alive while the next step reads from it.
   std::unique_ptr<Spool> previous;
   std::unique_ptr<sdk::ByteSource> input = std::make_unique<EmptySource>();
-  // The next step, prepared (container created and attached) while the current one runs.
-  // Leaving the loop early joins it and so removes its container.
+  // Off the critical path: the next step is prepared (container created and attached)
+  // while the current one runs, and a finished step's container is removed while the next
+  // one starts. Both are waited for before the job's final status is written, so no
+  // container of a finished job is left; leaving early also waits for them.
   std::future<std::unique_ptr<PreparedStep>> ahead;
+  std::future<void> cleanup;
   storage_.setTimes(job.id, nowRfc3339(), "");
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const ResolvedStep& step = job.steps[i];
@@ -246,15 +249,21 @@ void JobRunner::execute(const ResolvedJob& job) {
                              : describeStep(step) + " failed: " + failure + "; later steps not run");
       spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
       recordStep(job, step, status, exit_code, started_at);
-      ahead = {};  // waits for the next step's preparation and removes its container
+      current.reset();  // removes this step's container
+      ahead = {};       // waits for the next step's preparation and removes its container
+      cleanup = {};
       finishJob(job.id, status);
       return;
     }
     recordStep(job, step, sdk::kStatusComplete, exit_code, started_at);
     storage_.setCompletedSteps(job.id, step.spec.index + 1);
+    // The step before this one is fully gone before its spool (its capture's target) goes.
+    if (cleanup.valid()) cleanup.get();
     previous = current->takeOutput();
     input = previous->reader();
+    cleanup = std::async(std::launch::async, [done = std::move(current)]() mutable { done.reset(); });
   }
+  if (cleanup.valid()) cleanup.get();
   spdlog::info("job {}: complete", job.id);
   finishJob(job.id, sdk::kStatusComplete);
 }

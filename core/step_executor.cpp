@@ -82,7 +82,6 @@ int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_toke
   CaptureExitHook hook(*step.capture_);
   sdk::RunIo io{input, out, err};
   int exit_code = step.container_->run(io, hook, stop);
-  step.container_.reset();  // removed already; drop it
   log.finish();
   if (step.delimited_) step.delimited_->finish();
   return exit_code;

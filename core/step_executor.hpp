@@ -21,8 +21,8 @@ inline constexpr const char* kInstanceLabel = "dray.instance";
 
 /// A step made ready before its turn: image ensured, capture opened, container created and
 /// attached. What preparing logged is held back until the step runs, so the job log stays
-/// in step order; a failure is kept and reported when the step runs. Destroying it unrun
-/// removes the container. Used by one thread at a time.
+/// in step order; a failure is kept and reported when the step runs. Destroying it removes
+/// the container, run or not. Used by one thread at a time.
 class PreparedStep {
  public:
   PreparedStep(sdk::Storage& storage, const std::string& job_id, std::size_t spool_memory)

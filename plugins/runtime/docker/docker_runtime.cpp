@@ -143,12 +143,14 @@ int DockerRuntime::wait(const std::string& id) {
   return parseObject(response.body)->getValue<int>("StatusCode");
 }
 
-// Owns a created, attached container until it has run; removes it on every path.
+// Owns a created, attached container; removes it when destroyed, run or not.
 class DockerPreparedContainer final : public sdk::PreparedContainer {
  public:
   DockerPreparedContainer(DockerRuntime& runtime, std::string id) : runtime_(runtime), id_(std::move(id)) {}
   ~DockerPreparedContainer() override {
-    if (!removed_) removeNow();
+    stream_.reset();  // close our end of the attach first
+    runtime_.remove(id_);
+    runtime_.logger_.debug("container " + shortId() + " removed");
   }
   DockerPreparedContainer(const DockerPreparedContainer&) = delete;
   DockerPreparedContainer& operator=(const DockerPreparedContainer&) = delete;
@@ -159,11 +161,6 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
   int run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override {
     if (ran_) throw sdk::EngineError("container " + shortId() + " was already run");
     ran_ = true;
-    // Removed when the run ends, not when the runner drops this object.
-    struct RemoveAtEnd {
-      DockerPreparedContainer& self;
-      ~RemoveAtEnd() { self.removeNow(); }
-    } remove_at_end{*this};
     std::atomic<bool> started{false};
     std::stop_callback on_stop(stop, [this, &started] {
       if (started) runtime_.kill(id_);
@@ -171,6 +168,7 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
     if (stop.stop_requested()) throw sdk::EngineError("canceled");
     runtime_.start(id_);
     started = true;
+    runtime_.logger_.debug("container " + shortId() + " started");
     if (stop.stop_requested()) runtime_.kill(id_);  // a stop that raced with start
     try {
       pumpStreams(*stream_, io);
@@ -178,6 +176,8 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
       throw sdk::EngineError("lost the stream of container " + shortId() + ": " + e.displayText());
     }
     int exit_code = runtime_.wait(id_);
+    stream_.reset();  // the output has ended: let go of the attach connection now
+    runtime_.logger_.debug("container " + shortId() + " exited with " + std::to_string(exit_code));
     if (stop.stop_requested()) throw sdk::EngineError("canceled");
     DockerContainerFiles files(runtime_.client_, id_);
     hook.afterExit(exit_code, files);
@@ -186,17 +186,11 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
 
  private:
   std::string shortId() const { return id_.substr(0, 12); }
-  void removeNow() {
-    stream_.reset();  // close our end of the attach first
-    runtime_.remove(id_);
-    removed_ = true;
-  }
 
   DockerRuntime& runtime_;
   std::string id_;
   std::optional<AttachedStream> stream_;
   bool ran_ = false;
-  bool removed_ = false;
 };
 
 sdk::PreparedContainerPtr DockerRuntime::prepare(const sdk::ContainerSpec& spec) {

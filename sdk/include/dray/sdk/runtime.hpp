@@ -31,16 +31,17 @@ struct RunIo {
 
 /// A container that is created and attached but not started. The host prepares the next
 /// step's container while the current step runs, so only start is left on the critical
-/// path. Used by one thread at a time. Destroying it removes the container (whether or not
-/// it ran), so a prepared container never outlives a canceled or failed job.
+/// path. Used by one thread at a time. Destroying it removes the container, whether or not
+/// it ran, so the host can remove an exited container off the critical path and a
+/// prepared container never outlives a canceled or failed job.
 class DRAY_SDK_API PreparedContainer {
  public:
   virtual ~PreparedContainer() = default;
 
   /// Starts the container, streams stdin from `io.stdin_source` (closed at its end) and
-  /// stdout/stderr into the sinks, waits, calls `hook`, then removes the container, on
-  /// every path (also on exceptions and stop). When `stop` is requested the container is
-  /// killed and EngineError("canceled") is thrown. Called at most once.
+  /// stdout/stderr into the sinks, waits, then calls `hook`. The exited container stays
+  /// until this object is destroyed. When `stop` is requested the container is killed and
+  /// EngineError("canceled") is thrown. Called at most once.
   /// @return the container's exit code. Throws EngineError on engine failures.
   virtual int run(RunIo& io, ExitHook& hook, std::stop_token stop) = 0;
 };
@@ -61,7 +62,7 @@ class DRAY_SDK_API Runtime : public Plugin {
   virtual PreparedContainerPtr prepare(const ContainerSpec& spec) = 0;
 
   /// prepare() and PreparedContainer::run() in one call: create, attach, start, stream,
-  /// wait, hook, remove.
+  /// wait, hook, remove (on every path).
   int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook, std::stop_token stop) {
     return prepare(spec)->run(io, hook, stop);
   }

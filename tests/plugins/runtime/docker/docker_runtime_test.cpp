@@ -179,7 +179,7 @@ TEST_CASE("an image removed behind dray's back is checked again on the next step
   CHECK(engine.leftovers() == 0);
 }
 
-TEST_CASE("a prepared container waits created until run, and is removed if dropped unrun", "[docker][runtime]") {
+TEST_CASE("a prepared container waits created until run and is removed when dropped, run or not", "[docker][runtime]") {
   Engine engine;
   {
     auto prepared = engine.runtime.prepare(engine.script("echo never"));
@@ -197,8 +197,10 @@ TEST_CASE("a prepared container waits created until run, and is removed if dropp
   CHECK(prepared->run(io, hook, {}) == 0);
   CHECK(out.data == "piped in\n");
   CHECK(err.data == "late\n");
-  CHECK(engine.leftovers() == 0);  // removed when run returns, not when dropped
+  CHECK(test::containersOfJob(engine.label, "exited").size() == 1);  // kept until dropped
   CHECK_THROWS_WITH(prepared->run(io, hook, {}), Catch::Contains("already run"));
+  prepared.reset();
+  CHECK(engine.leftovers() == 0);
 }
 
 TEST_CASE("a stop requested before a prepared container starts never starts it", "[docker][runtime]") {
@@ -212,5 +214,7 @@ TEST_CASE("a stop requested before a prepared container starts never starts it",
   sdk::RunIo io{in, out, err};
   CHECK_THROWS_WITH(prepared->run(io, hook, stop.get_token()), Catch::Contains("canceled"));
   CHECK(out.data.empty());
+  CHECK(test::containersOfJob(engine.label, "created").size() == 1);  // never started
+  prepared.reset();
   CHECK(engine.leftovers() == 0);
 }

@@ -1,0 +1,72 @@
+// The log path allocates per chunk, never per line. A binary of its own, because it
+// replaces the global operator new to count allocations made on the counting thread.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <catch2/catch.hpp>
+
+#include "job_log.hpp"
+#include "dray/sdk/storage.hpp"
+
+namespace {
+
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
+
+// Takes the lines like a storage plugin would, but keeps only a count and their bytes, so
+// every allocation seen comes from the log path itself.
+class CountingStorage final : public dray::sdk::Storage {
+ public:
+  using Storage::appendLog;
+  void appendLog(const std::string&, std::span<const std::string_view> lines) override {
+    for (std::string_view line : lines) {
+      ++lines_;
+      bytes_ += line.size();
+    }
+  }
+  void createJob(const dray::sdk::JobRecord&) override {}
+  std::optional<dray::sdk::JobRecord> getJob(const std::string&) override { return std::nullopt; }
+  std::vector<std::string> listJobs() override { return {}; }
+  bool deleteJob(const std::string&) override { return false; }
+  void setStatus(const std::string&, const std::string&) override {}
+  void setCompletedSteps(const std::string&, std::size_t) override {}
+  void setTimes(const std::string&, const std::string&, const std::string&) override {}
+  void setStep(const std::string&, std::size_t, const dray::sdk::StepRecord&) override {}
+  std::vector<std::string> readLog(const std::string&, std::size_t, std::size_t) override { return {}; }
+
+  std::size_t lines_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting) ++allocations;
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("logging chunked output allocates per chunk, not per line", "[core][joblog]") {
+  std::string text;
+  // Longer than std::string's small-buffer size, so a copy per line would allocate.
+  for (int i = 0; i < 100000; ++i) text += "output line number " + std::to_string(i) + "\n";
+  CountingStorage storage;
+  dray::core::JobLogBudget budget{SIZE_MAX};
+  dray::core::JobLogWriter writer(storage, "J", budget);
+  constexpr std::size_t kChunk = 32 * 1024;  // about one attach frame; lines straddle chunks
+  writer.onStdout(std::string_view(text).substr(0, kChunk));  // warms the reused buffers up
+  counting = true;
+  std::size_t chunks = 0;
+  for (std::size_t at = kChunk; at < text.size(); at += kChunk, ++chunks) {
+    writer.onStdout(std::string_view(text).substr(at, kChunk));
+  }
+  writer.finish();
+  counting = false;
+  CHECK(storage.lines_ == 100000);
+  CHECK(storage.bytes_ == text.size() - 100000);
+  INFO(allocations << " allocations for " << chunks << " chunks");
+  CHECK(allocations <= chunks);  // in practice 0: buffers are reused
+}

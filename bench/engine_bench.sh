@@ -23,9 +23,13 @@ start_dray() {
   dray_pid=$!
   dray_wait_up "http://127.0.0.1:$port"
 }
-stop_dray() { kill "$dray_pid"; wait "$dray_pid" 2>/dev/null || true; }
+stop_dray() { kill "$dray_pid"; wait "$dray_pid" 2>/dev/null || true; dray_pid=""; }
 before_pid=""
-trap '[ -n "$dray_pid" ] && kill "$dray_pid" 2>/dev/null; [ -n "$before_pid" ] && kill "$before_pid" 2>/dev/null || true' EXIT
+cleanup() {
+  if [ -n "$dray_pid" ]; then kill "$dray_pid" 2>/dev/null || true; fi
+  if [ -n "$before_pid" ]; then kill "$before_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
 url="http://127.0.0.1:$port"
 word='{"steps":[{"source":"dray-test/randword"},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}'
 
@@ -36,13 +40,17 @@ wait_complete() {  # [url] id
   while [ "$(curl -sf "$at/jobs/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')" = running ]; do sleep "$poll"; done
 }
 to_ms() { echo $(( $(date -d "$1" +%s%N) / 1000000 )); }
-job_ms() {  # [url] id: server-side duration of a finished job
+job_times() {  # [url] id: "createdAt finishedAt" of a finished job, in ms
   local at="$url" body created finished
   [ $# -eq 2 ] && { at="$1"; shift; }
   body=$(curl -sf "$at/jobs/$1")
   created=$(echo "$body" | sed -n 's/.*"createdAt":"\([^"]*\)".*/\1/p')
   finished=$(echo "$body" | sed -n 's/.*"finishedAt":"\([^"]*\)".*/\1/p')
-  echo $(( $(to_ms "$finished") - $(to_ms "$created") ))
+  echo "$(to_ms "$created") $(to_ms "$finished")"
+}
+job_ms() {  # [url] id: server-side duration of a finished job
+  local times; times=$(job_times "$@")
+  echo $(( ${times#* } - ${times% *} ))
 }
 
 if want 1; then
@@ -66,7 +74,7 @@ for _ in $(seq "$runs"); do
   fi
 done
 stop_dray
-[ -n "$before" ] && { kill "$before_pid"; wait "$before_pid" 2>/dev/null || true; before_pid=""; }
+if [ -n "$before" ]; then kill "$before_pid"; wait "$before_pid" 2>/dev/null || true; before_pid=""; fi
 f50=$(percentile 50 </tmp/floor.txt); f90=$(percentile 90 </tmp/floor.txt)
 c50=$(percentile 50 </tmp/chain.txt); c90=$(percentile 90 </tmp/chain.txt)
 d50=$(percentile 50 </tmp/dray.txt); d90=$(percentile 90 </tmp/dray.txt)
@@ -87,10 +95,15 @@ printf "%-10s %8s %10s %8s\n" "workers" "jobs" "seconds" "jobs/s"
 for workers in 1 4 8; do
   start_dray env DRAY_WORKERS="$workers"
   jobs=$((workers * 3)); ids=()
-  t=$(now_ms)
   for _ in $(seq "$jobs"); do ids+=("$(dray_submit "$url" "$word")"); done
-  for id in "${ids[@]}"; do wait_complete "$id"; done
-  ms=$(( $(now_ms) - t ))
+  # From the first job accepted to the last one finished, by the server's own clock.
+  first=""; last=0
+  for id in "${ids[@]}"; do
+    wait_complete "$id"; read -r created finished <<<"$(job_times "$id")"
+    [ -z "$first" ] && first=$created
+    [ "$finished" -gt "$last" ] && last=$finished
+  done
+  ms=$(( last - first ))
   stop_dray
   printf "%-10s %8s %10.2f %8.2f\n" "$workers" "$jobs" "$(echo "$ms / 1000" | bc -l)" "$(echo "$jobs * 1000 / $ms" | bc -l)"
 done

@@ -129,6 +129,9 @@ AttachedStream DockerClient::attach(const std::string& container_id) {
     AttachedStream stream{session->detachSocket(), std::string(leftover.begin(), leftover.size())};
     // Step timeouts are enforced by killing the container, not by socket timeouts.
     stream.socket.setReceiveTimeout(Poco::Timespan(0));
+    // A prepared step's attach may sit idle for as long as the step before it runs: over
+    // TCP, keepalive stops idle-connection reapers on the way from dropping it.
+    if (!endpoint_.isUnix()) stream.socket.setKeepAlive(true);
     return stream;
   } catch (const sdk::PluginError&) {
     throw;

@@ -3,6 +3,10 @@
 
 #include <thread>
 
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Process.h>
+
 #include <catch2/catch.hpp>
 
 #include "dray/sdk/errors.hpp"
@@ -215,6 +219,48 @@ TEST_CASE("a stop requested before a prepared container starts never starts it",
   CHECK_THROWS_WITH(prepared->run(io, hook, stop.get_token()), Catch::Contains("canceled"));
   CHECK(out.data.empty());
   CHECK(test::containersOfJob(engine.label, "created").size() == 1);  // never started
+  prepared.reset();
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("over tcp:// a prepared container still streams after waiting idle", "[docker][runtime]") {
+  // socat relays a loopback TCP port to the engine's socket: the tcp:// code path against
+  // the real engine (attach with keepalive, pooled sessions, archive copy).
+  const std::uint16_t port = test::freePort();
+  Poco::ProcessHandle relay = Poco::Process::launch(
+      "socat", {"TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,fork,reuseaddr",
+                "UNIX-CONNECT:/var/run/docker.sock"});
+  struct Stop {
+    Poco::ProcessHandle& handle;
+    ~Stop() {
+      Poco::Process::kill(handle);
+      handle.wait();
+    }
+  } stop_relay{relay};
+  REQUIRE(test::waitUntil(
+      [&] {
+        try {
+          Poco::Net::StreamSocket probe(Poco::Net::SocketAddress("127.0.0.1", port));
+          return true;
+        } catch (const Poco::Exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(10)));
+  test::RecordingLogger logger;
+  DockerRuntime runtime(parseDockerHost("tcp://127.0.0.1:" + std::to_string(port)), logger);
+  Engine engine;  // for the label and the script spec
+  auto prepared = runtime.prepare(engine.script("mkdir -p /o && tee /o/copy; echo err >&2"));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  test::StringSink out, err;
+  test::StringSource in("over tcp\n");
+  Hook hook("/o/copy");
+  sdk::RunIo io{in, out, err};
+  CHECK(prepared->run(io, hook, {}) == 0);
+  CHECK(out.data == "over tcp\n");
+  CHECK(err.data == "err\n");
+  CHECK(hook.found);
+  CHECK(hook.file.data == "over tcp\n");
   prepared.reset();
   CHECK(engine.leftovers() == 0);
 }

@@ -8,4 +8,5 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDRAY_BUILD_TESTS=OFF -
 cmake --build "$build" -j "$(nproc)" >/dev/null
 "$root/tests/images/build.sh" >/dev/null
 "$build/bin/bench_log_throughput"
+"$build/bin/bench_engine_calls"
 "$root/bench/engine_bench.sh" "$build"

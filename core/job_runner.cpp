@@ -221,7 +221,7 @@ void JobRunner::execute(const ResolvedJob& job) {
     try {
       if (stop.stop_requested()) throw std::runtime_error("stopped");
       current = ahead.valid() ? ahead.get() : executor_.prepare(step, options_.spool_memory, stop);
-      if (i + 1 < job.steps.size()) {
+      if (current->ready() && i + 1 < job.steps.size()) {
         ahead = std::async(std::launch::async, [this, &next = job.steps[i + 1], stop] {
           return executor_.prepare(next, options_.spool_memory, stop);
         });

@@ -28,6 +28,9 @@ class PreparedStep {
   PreparedStep(sdk::Storage& storage, const std::string& job_id, std::size_t spool_memory)
       : log_(storage, job_id), output_(std::make_unique<Spool>(spool_memory)) {}
 
+  /// True when the container exists and nothing failed while preparing.
+  bool ready() const { return container_ && !failure_; }
+
   /// The step's output for the next step; call after the step ran.
   std::unique_ptr<Spool> takeOutput() { return std::move(output_); }
 

@@ -183,7 +183,6 @@ void JobRunner::beginStep(const std::string& id, const ResolvedStep& step) {
   {
     std::lock_guard lock(mutex_);
     Active& active = running_.at(id);
-    active.step = describeStep(step);
     active.step_timeout = step.timeout;
     active.step_deadline = after(Clock::now(), step.timeout);
   }

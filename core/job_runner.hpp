@@ -77,7 +77,6 @@ class JobRunner {
     std::stop_source stop;
     std::string reason;                 // why it was stopped, for the job log
     const char* final_status = nullptr; // status after a stop
-    std::string step;                   // the step running now, for messages
     double step_timeout = 0;
     Clock::time_point step_deadline = Clock::time_point::max();
     double job_deadline_seconds = 0;

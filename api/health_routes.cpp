@@ -1,7 +1,5 @@
 #include "health_routes.hpp"
 
-#include <sstream>
-
 #include <Poco/JSON/Object.h>
 
 namespace dray::api {
@@ -28,9 +26,7 @@ void addHealthRoutes(Router& router, sdk::Storage& storage, sdk::Runtime& runtim
     body.set("workers", runner.workers());
     body.set("running", static_cast<Poco::UInt64>(runner.running()));
     body.set("queued", static_cast<Poco::UInt64>(runner.queued()));
-    std::ostringstream out;
-    body.stringify(out);
-    return Response{ok ? 200 : 503, out.str(), "application/json", {}};
+    return jsonResponse(ok ? 200 : 503, body);
   });
 }
 

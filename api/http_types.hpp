@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -33,6 +34,14 @@ class HttpError : public std::runtime_error {
  private:
   int status_;
 };
+
+/// A JSON body (a Poco::JSON Object or Array) with the given status.
+template <typename Json>
+Response jsonResponse(int status, const Json& value) {
+  std::ostringstream out;
+  value.stringify(out);
+  return Response{status, std::move(out).str(), "application/json", {}};
+}
 
 /// {"error": message} with the given status.
 Response errorResponse(int status, const std::string& message);

@@ -16,13 +16,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-template <typename Json>
-Response json(int status, const Json& value) {
-  std::ostringstream out;
-  value.stringify(out);
-  return Response{status, out.str(), "application/json", {}};
-}
-
 std::size_t parseIndex(const Request& request) {
   auto it = request.query.find("index");
   if (it == request.query.end() || it->second.empty()) return 0;
@@ -59,7 +52,7 @@ Response listJobs(core::JobService& service) {
     entry.set("id", id);
     jobs.add(entry);
   }
-  return json(200, jobs);
+  return jsonResponse(200, jobs);
 }
 
 Response getJob(core::JobService& service, const std::string& id) {
@@ -88,7 +81,7 @@ Response getJob(core::JobService& service, const std::string& id) {
     steps.add(entry);
   }
   body.set("steps", steps);
-  return json(200, body);
+  return jsonResponse(200, body);
 }
 
 // One response carries at most about this much JSON; clients page on with ?index=, as the
@@ -130,7 +123,7 @@ Response cancelJob(core::JobService& service, const std::string& id) {
   Object body(Poco::JSON_PRESERVE_KEY_ORDER);
   body.set("id", id);
   body.set("canceling", true);  // the status turns "canceled" once the container is gone
-  return json(202, body);
+  return jsonResponse(202, body);
 }
 
 Response deleteJob(core::JobService& service, const std::string& id) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/StringTokenizer.h>
@@ -42,9 +41,7 @@ Response errorResponse(int status, const std::string& message) {
   Poco::TextConverter(utf8, utf8, '?').convert(message, clean);
   Poco::JSON::Object body;
   body.set("error", clean);
-  std::ostringstream out;
-  body.stringify(out);
-  return Response{status, out.str(), "application/json", {}};
+  return jsonResponse(status, body);
 }
 
 std::vector<std::string> routeSegments(const std::string& path) {

@@ -31,8 +31,10 @@ redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --logfile "$work/redis.log" &
 redis_pid=$!
 port=$(free_port)
+# Its own DRAY_INSTANCE: a dray reaps its instance's containers at start-up, and other tests
+# start drays on this engine while this one runs.
 docker run -d --name "$name" --network host -v /var/run/docker.sock:/var/run/docker.sock \
-  -e REDIS_PORT="tcp://127.0.0.1:$redis_port" -e LOG_LEVEL=debug "$image" -p "$port" >/dev/null
+  -e REDIS_PORT="tcp://127.0.0.1:$redis_port" -e LOG_LEVEL=debug -e DRAY_INSTANCE="$name" "$image" -p "$port" >/dev/null
 url="http://127.0.0.1:$port"
 dray_wait_up "$url" || fail "dray in the container does not answer"
 docker logs "$name" 2>&1 | grep -q "storage 'redis'" || fail "REDIS_PORT did not select Redis storage"

@@ -23,7 +23,9 @@ cmake -S "$source_dir/examples/grep-output" -B "$work/grep" -DCMAKE_PREFIX_PATH=
 cmake --build "$work/grep" >/dev/null
 [ -f "$work/grep/dray-output-grep.so" ] || fail "example plugin not built"
 
-DRAY_PLUGIN_PATH="$prefix/lib/dray/plugins:$work/grep" DRAY_STORAGE=memory \
+# Its own instance name: start-up reaps containers labelled with the instance, and other
+# tests run drays on the same engine at the same time.
+DRAY_PLUGIN_PATH="$prefix/lib/dray/plugins:$work/grep" DRAY_STORAGE=memory DRAY_INSTANCE="sdk-test-$$" \
   "$prefix/bin/dray" -p 0 >"$work/dray.log" 2>&1 &
 dray_pid=$!
 port=""

@@ -150,7 +150,6 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
   ~DockerPreparedContainer() override {
     stream_.reset();  // close our end of the attach first
     runtime_.remove(id_);
-    runtime_.logger_.debug("container " + shortId() + " removed");
   }
   DockerPreparedContainer(const DockerPreparedContainer&) = delete;
   DockerPreparedContainer& operator=(const DockerPreparedContainer&) = delete;
@@ -228,7 +227,9 @@ sdk::HealthReport DockerRuntime::checkHealth() {
 void DockerRuntime::remove(const std::string& container_id) {
   try {
     DockerResponse response = client_.request("DELETE", "/containers/" + container_id + "?force=1");
-    if (response.status != 204 && response.status != 404) {
+    if (response.status == 204) {
+      logger_.debug("container " + container_id.substr(0, 12) + " removed");
+    } else if (response.status != 404) {
       logger_.warn("cannot remove container " + container_id + ": " + engineMessage(response.body));
     }
   } catch (const std::exception& e) {

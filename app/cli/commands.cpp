@@ -63,6 +63,21 @@ std::string progressLine(const Poco::JSON::Object::Ptr& job, Clock::time_point s
   return out.str();
 }
 
+// Reads the log from `index` page by page until a page comes back empty, printing the
+// lines if asked (after clearing a progress line on stderr); returns the next index.
+std::size_t readLogFrom(ApiClient& api, const std::string& id, std::size_t index, bool print_lines,
+                        bool clear_progress) {
+  for (auto lines = api.log(id, index); lines->size() > 0; lines = api.log(id, index)) {
+    if (clear_progress) std::cerr << "\r\033[K";
+    for (std::size_t i = 0; i < lines->size(); ++i) {
+      if (print_lines) std::cout << lines->getElement<std::string>(i) << '\n';
+    }
+    std::cout << std::flush;
+    index += lines->size();
+  }
+  return index;
+}
+
 // Prints new log lines until the job ends; on a terminal also a live progress line.
 int follow(ApiClient& api, const std::string& id, bool print_lines) {
   const bool tty = ::isatty(STDERR_FILENO);
@@ -70,14 +85,7 @@ int follow(ApiClient& api, const std::string& id, bool print_lines) {
   std::size_t index = 0;
   for (;;) {
     auto job = api.job(id);  // read before the log: no line written before the end is missed
-    for (auto lines = api.log(id, index); lines->size() > 0; lines = api.log(id, index)) {
-      if (tty) std::cerr << "\r\033[K";
-      for (std::size_t i = 0; i < lines->size(); ++i) {
-        if (print_lines) std::cout << lines->getElement<std::string>(i) << '\n';
-      }
-      std::cout << std::flush;
-      index += lines->size();
-    }
+    index = readLogFrom(api, id, index, print_lines, tty);
     if (finished(job)) {
       const std::string status = job->getValue<std::string>("status");
       if (tty) std::cerr << "\r\033[K";
@@ -148,11 +156,7 @@ int logs(ApiClient& api, const Options& options) {
   if (options.args.size() != 2) throw std::invalid_argument("logs needs a job id");
   const std::string& id = options.args[1];
   if (options.follow) return follow(api, id, true);
-  std::size_t index = 0;
-  for (auto lines = api.log(id, index); lines->size() > 0; lines = api.log(id, index)) {
-    for (std::size_t i = 0; i < lines->size(); ++i) std::cout << lines->getElement<std::string>(i) << '\n';
-    index += lines->size();
-  }
+  readLogFrom(api, id, 0, true, false);
   return kOk;
 }
 

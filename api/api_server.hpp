@@ -3,27 +3,28 @@
 #include <cstdint>
 #include <memory>
 
-#include <Poco/Net/HTTPServer.h>
-
+#include "front/front_options.hpp"
+#include "front/http_front.hpp"
 #include "router.hpp"
 
 namespace dray::api {
 
-/// The HTTP front: Poco's HTTPServer feeding every request through a Router.
-/// Reads at most `max_body` bytes of a body (413 beyond) and never lets an exception out.
+/// The REST server: the HTTP front (limits, timeouts, TLS) feeding every complete
+/// request through the Router, with a debug log line per request.
 class ApiServer {
  public:
-  ApiServer(const Router& router, std::uint16_t port, std::size_t max_body, int threads);
+  /// Binds at once (throws when the address is taken or the TLS files are unusable).
+  ApiServer(const Router& router, FrontOptions options);
   ~ApiServer();
 
   void start();
-  /// Stops accepting and waits for requests in flight.
+  /// Stops accepting and waits for handlers in flight.
   void stop();
   /// The bound port (useful with port 0).
   std::uint16_t port() const;
 
  private:
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<HttpFront> front_;
 };
 
 }  // namespace dray::api

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -9,12 +11,35 @@
 
 namespace dray::api {
 
+/// What a caller may do, from its bearer token (see access_policy.hpp).
+enum class Role { kAdmin, kUser, kRead };
+
+/// Who made a request. With authentication off every caller is an unnamed admin.
+struct Caller {
+  std::string name;  ///< the token's name from the tokens file; never the token itself
+  Role role = Role::kAdmin;
+};
+
 /// A request as the router sees it: decoded path, query parameters, whole body.
 struct Request {
   std::string method;
   std::string path;
   std::multimap<std::string, std::string> query;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string peer;  ///< the client's IP address
+  Caller caller;     ///< set by the front once the token was checked
+
+  /// The first value of a header field (names compare without case), or "".
+  std::string header(const std::string& name) const {
+    for (const auto& [key, value] : headers) {
+      if (key.size() == name.size() &&
+          std::equal(key.begin(), key.end(), name.begin(), [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); })) {
+        return value;
+      }
+    }
+    return "";
+  }
 };
 
 /// What a handler answers. Bodies are JSON unless `content_type` says otherwise.

@@ -9,6 +9,7 @@
 #include <Poco/NumberParser.h>
 
 #include "errors.hpp"
+#include "json_shape.hpp"
 
 namespace dray::api {
 namespace {
@@ -29,13 +30,16 @@ std::size_t parseIndex(const Request& request) {
 [[noreturn]] void noSuchJob(const std::string& id) { throw HttpError(404, "no such job: " + id); }
 
 Response createJob(core::JobService& service, core::JobRunner& runner, const Request& request) {
+  checkJsonShape(request.body);
   try {
-    core::CreatedJob created = service.create(request.body);
+    core::CreatedJob created = service.create(request.body, request.caller.name);
     Response response{201, created.body, "application/json", {}};
     response.headers.emplace_back("Location", "/jobs/" + created.id);
     return response;
   } catch (const core::ValidationError& e) {
     throw HttpError(400, e.what());
+  } catch (const core::PolicyError& e) {
+    throw HttpError(403, e.what());
   } catch (const core::QueueFull& e) {
     Response response = errorResponse(429, std::string("too many jobs queued: ") + e.what());
     // Roughly when a worker frees up: queued jobs per worker, at least a second.
@@ -45,9 +49,14 @@ Response createJob(core::JobService& service, core::JobRunner& runner, const Req
   }
 }
 
-Response listJobs(core::JobService& service) {
+Response listJobs(core::JobService& service, const Request& request) {
   Array jobs;
   for (const auto& id : service.list()) {
+    if (request.caller.role == Role::kUser) {
+      // A user token sees only the jobs it created.
+      auto job = service.find(id);
+      if (!job || job->record.creator != request.caller.name) continue;
+    }
     Object entry;
     entry.set("id", id);
     jobs.add(entry);
@@ -69,6 +78,7 @@ Response getJob(core::JobService& service, const std::string& id) {
   body.set("createdAt", job->record.created_at);
   body.set("startedAt", job->record.started_at);
   body.set("finishedAt", job->record.finished_at);
+  if (!job->record.creator.empty()) body.set("creator", job->record.creator);  // the submitting token's name
   Array steps;
   for (const auto& step : job->record.steps) {
     Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -87,7 +97,7 @@ Response getJob(core::JobService& service, const std::string& id) {
 // One response carries at most about this much JSON; clients page on with ?index=, as the
 // original's API already suggests. Counted after escaping (binary output can grow 6x), so
 // a huge log never balloons server memory.
-constexpr std::size_t kLogPageLines = 1000;
+constexpr std::size_t kLogPageLines = 64;  // per storage read: up to 64 lines of 64 KiB
 constexpr std::size_t kMaxLogResponseBytes = 2u << 20;
 
 Response getLog(core::JobService& service, const std::string& id, const Request& request) {
@@ -134,11 +144,16 @@ Response deleteJob(core::JobService& service, const std::string& id) {
 }  // namespace
 
 void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner) {
+  router.setCreatorLookup([&service](const std::string& id) -> std::optional<std::string> {
+    auto job = service.find(id);
+    if (!job) return std::nullopt;
+    return job->record.creator;
+  });
   router.add("POST", "/jobs",
              [&service, &runner](const Request& r, const PathParams&) { return createJob(service, runner, r); });
   router.add("POST", "/jobs/{id}/cancel",
              [&service](const Request&, const PathParams& p) { return cancelJob(service, p[0]); });
-  router.add("GET", "/jobs", [&service](const Request&, const PathParams&) { return listJobs(service); });
+  router.add("GET", "/jobs", [&service](const Request& r, const PathParams&) { return listJobs(service, r); });
   router.add("GET", "/jobs/{id}", [&service](const Request&, const PathParams& p) { return getJob(service, p[0]); });
   router.add("DELETE", "/jobs/{id}",
              [&service](const Request&, const PathParams& p) { return deleteJob(service, p[0]); });

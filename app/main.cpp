@@ -1,4 +1,6 @@
 // The dray executable: configuration -> plugins -> runner -> REST API, until SIGTERM/SIGINT.
+#include <malloc.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -6,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api_server.hpp"
+#include "api_settings.hpp"
 #include "channel_set.hpp"
 #include "config.hpp"
 #include "health_routes.hpp"
@@ -58,6 +61,10 @@ int waitForSignal() {
 int run(int argc, char** argv) {
   core::Config config = core::loadConfig(argc, argv, defaultPluginDir());
   core::configureLogging(config.log_level, config.log_format);
+  // Read (and refuse) the API's settings before anything starts: a bad tokens file must
+  // stop dray, not leave it running open.
+  api::ApiSettings api_settings =
+      api::loadApiSettings(config.port, config.max_body, static_cast<unsigned>(config.workers) + 16);
 
   core::SpdlogLogger plugin_logger(spdlog::default_logger());
   core::PluginRegistry registry(core::PluginLoader::loadDirectories(config.plugin_dirs), plugin_logger);
@@ -73,17 +80,27 @@ int run(int argc, char** argv) {
   core::RunnerOptions runner_options{config.workers, config.max_queue, config.spool_memory, config.log_limit,
                                      config.instance};
   core::JobRunner runner(*storage, *runtime, runner_options);
-  core::JobService service(*storage, runner, channels, {config.instance, config.step_timeout});
+  core::ImagePolicy image_policy(config.allowed_images);
+  spdlog::info("images: {}", image_policy.describe());
+  core::JobService service(*storage, runner, channels, {config.instance, config.step_timeout, image_policy});
   api::Router router;
+  if (api_settings.tokens.enabled()) router.setAuthentication(&api_settings.tokens, api_settings.metrics_public);
   api::addJobRoutes(router, service, runner);
   api::addHealthRoutes(router, *storage, *runtime, runner);
   api::addMetricsRoutes(router, runner);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));
-  api::ApiServer server(router, config.port, config.max_body, static_cast<int>(config.workers) + 16);
+  api::ApiServer server(router, api_settings.front);
   server.start();
-  spdlog::info("dray listening on port {}", server.port());
+  const auto& front = api_settings.front;
+  spdlog::info("dray listening on port {} of {} ({}), {}", server.port(), front.listen_address,
+               front.tls.enabled() ? (front.tls.client_ca_file.empty() ? "https" : "https, client certificates required") : "http",
+               api_settings.tokens.enabled() ? std::to_string(api_settings.tokens.size()) + " API tokens" : "no authentication");
+  if (!api_settings.tokens.enabled() && !api::isLoopbackAddress(front.listen_address)) {
+    spdlog::warn("no DRAY_TOKEN or DRAY_TOKENS_FILE: anyone who reaches {}:{} can run any image on this host "
+                 "(see docs/security.md)", front.listen_address, server.port());
+  }
 
   int signal = waitForSignal();
   spdlog::info("signal {} received: stopping", signal);
@@ -97,6 +114,11 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large transient buffers (log pages, request bodies, spooled chunks) are mmapped and so
+  // given back to the system when freed. glibc would otherwise raise this threshold after
+  // the first such free and keep the buffers in its per-thread arenas (up to 8 per core):
+  // with many handler threads that looks like, and costs as much as, a leak.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   std::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals in every thread; main collects them with sigwait.
   sigset_t signals;

@@ -6,6 +6,8 @@
 #include <Poco/NumberParser.h>
 #include <Poco/StringTokenizer.h>
 
+#include "image_policy.hpp"
+
 namespace dray::core {
 namespace {
 
@@ -60,6 +62,12 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   if (config.instance.empty() || config.instance.find_first_of("=, ") != std::string::npos) {
     throw std::invalid_argument("DRAY_INSTANCE must be a non-empty name without '=', ',' or spaces");
   }
+  config.allowed_images = ImagePolicy::splitSetting(envOr("DRAY_ALLOWED_IMAGES", ""));
+  try {
+    ImagePolicy check(config.allowed_images);  // a typo must not silently allow nothing
+  } catch (const ImageReferenceError& e) {
+    throw std::invalid_argument(std::string("DRAY_ALLOWED_IMAGES: ") + e.what());
+  }
   std::string path = envOr("DRAY_PLUGIN_PATH", default_plugin_dir);
   Poco::StringTokenizer dirs(path, ":", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
   config.plugin_dirs.assign(dirs.begin(), dirs.end());
@@ -80,7 +88,9 @@ std::string usage() {
          "  -p, --port PORT   listen port (default 3000; 0 picks a free one)\n"
          "environment: LOG_LEVEL, LOG_FORMAT, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_QUEUE, DRAY_PLUGIN_PATH,\n"
          "             DRAY_RUNTIME, DRAY_STEP_TIMEOUT, DRAY_SHUTDOWN_GRACE, DRAY_INSTANCE, DRAY_LOG_LIMIT,\n"
-         "             DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL, REDIS_PORT (see README.md)\n";
+         "             DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL, REDIS_PORT (see README.md)\n"
+         "  DRAY_ALLOWED_IMAGES  comma-separated image patterns steps may run ('*' within one path\n"
+         "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n";
 }
 
 }  // namespace dray::core

@@ -10,4 +10,11 @@ class ValidationError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The request is well-formed but a policy forbids it (an image not in DRAY_ALLOWED_IMAGES);
+/// the message names the step and the image (HTTP 403).
+class PolicyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace dray::core

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include "errors.hpp"
+#include "secret_masker.hpp"
 
 namespace dray::core {
 namespace {
@@ -55,13 +56,15 @@ Array::Ptr optionalArray(const Object& object, const std::string& key, const std
   return array;
 }
 
-std::vector<sdk::EnvVar> decodeEnvironment(const Object& owner, const std::string& where) {
+// `environment` or `secrets`: [{"variable","value"}], same checks and limits for both.
+std::vector<sdk::EnvVar> decodeEnvironment(const Object& owner, const std::string& where,
+                                           const std::string& key = "environment") {
   std::vector<sdk::EnvVar> result;
-  Array::Ptr entries = optionalArray(owner, "environment", where);
+  Array::Ptr entries = optionalArray(owner, key, where);
   if (!entries) return result;
-  if (entries->size() > kMaxEnvVars) reject(where + ".environment has more than " + std::to_string(kMaxEnvVars) + " entries");
+  if (entries->size() > kMaxEnvVars) reject(where + "." + key + " has more than " + std::to_string(kMaxEnvVars) + " entries");
   for (std::size_t i = 0; i < entries->size(); ++i) {
-    const std::string at = where + ".environment[" + std::to_string(i) + "]";
+    const std::string at = where + "." + key + "[" + std::to_string(i) + "]";
     Object::Ptr entry = entries->getObject(i);
     if (!entry) reject(at + " must be an object with variable and value");
     std::string variable = optionalString(*entry, "variable", at);
@@ -72,6 +75,22 @@ std::vector<sdk::EnvVar> decodeEnvironment(const Object& owner, const std::strin
     result.push_back({variable, optionalString(*entry, "value", at)});
   }
   return result;
+}
+
+// Job secrets: like the environment, but each value is at least kMinSecretLength bytes
+// (shorter ones cannot be masked inside lines) and is replaced by "***" in `owner`, the
+// document that is echoed and stored, so the real values exist only in the definition.
+std::vector<sdk::EnvVar> decodeSecrets(Object& owner) {
+  std::vector<sdk::EnvVar> secrets = decodeEnvironment(owner, "job", "secrets");
+  if (secrets.empty()) return secrets;
+  Array::Ptr entries = owner.getArray("secrets");
+  for (std::size_t i = 0; i < secrets.size(); ++i) {
+    if (secrets[i].value.size() < kMinSecretLength) {
+      reject("job.secrets[" + std::to_string(i) + "].value must be at least " + std::to_string(kMinSecretLength) + " bytes");
+    }
+    entries->getObject(i)->set("value", std::string(kSecretMask));
+  }
+  return secrets;
 }
 
 StepDefinition decodeStep(const Array& steps, std::size_t index) {
@@ -91,6 +110,8 @@ StepDefinition decodeStep(const Array& steps, std::size_t index) {
     reject(where + " needs both beginDelimiter and endDelimiter, or neither");
   }
   step.environment = decodeEnvironment(*object, where);
+  // Unknown fields are echoed and stored as sent: a misplaced secret would be kept in clear.
+  if (object->has("secrets")) reject(where + ".secrets is not supported: secrets belong to the job");
   step.timeout = optionalSeconds(*object, "timeout", where);
   return step;
 }
@@ -117,6 +138,7 @@ DecodedJob decodeJob(const std::string& body) {
   JobDefinition& job = decoded.definition;
   job.name = optionalString(*document, "name", "job");
   job.environment = decodeEnvironment(*document, "job");
+  job.secrets = decodeSecrets(*document);
   job.deadline = optionalSeconds(*document, "deadline", "job");
   Array::Ptr steps = optionalArray(*document, "steps", "job");
   if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");

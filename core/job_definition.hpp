@@ -23,6 +23,7 @@ struct StepDefinition {
 struct JobDefinition {
   std::string name;
   std::vector<sdk::EnvVar> environment;
+  std::vector<sdk::EnvVar> secrets;  ///< real values: only in memory, never stored or echoed
   std::vector<StepDefinition> steps;
   double deadline = 0;  ///< seconds for the whole job; 0 = none
 };

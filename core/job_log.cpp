@@ -35,16 +35,22 @@ void JobLogWriter::collect(std::string_view piece, bool ends_line, bool in_chunk
   budget_.remaining -= piece.size();
   ++budget_.lines_logged;
   if (in_chunk && ends_line) {
-    batch_.push_back(Line{piece.data(), 0, piece.size()});  // valid until commit(), which ends feed()
+    const std::size_t offset = copied_.size();
+    if (masker_ && masker_->maskInto(piece, copied_)) {
+      batch_.push_back(Line{nullptr, offset, copied_.size() - offset});
+    } else {
+      batch_.push_back(Line{piece.data(), 0, piece.size()});  // valid until commit(), which ends feed()
+    }
   } else {
     copyLine(piece, ends_line ? "" : kContinuedMarker);
   }
 }
 
 void JobLogWriter::copyLine(std::string_view piece, std::string_view suffix) {
-  batch_.push_back(Line{nullptr, copied_.size(), piece.size() + suffix.size()});
-  copied_.append(piece);
+  const std::size_t offset = copied_.size();
+  if (!masker_ || !masker_->maskInto(piece, copied_)) copied_.append(piece);
   copied_.append(suffix);
+  batch_.push_back(Line{nullptr, offset, copied_.size() - offset});
 }
 
 void JobLogWriter::commit() {
@@ -58,7 +64,10 @@ void JobLogWriter::commit() {
   copied_.clear();
 }
 
-void JobLogger::log(sdk::LogLevel level, std::string_view message) {
+void JobLogger::log(sdk::LogLevel level, std::string_view raw) {
+  // Plugins' messages may quote what a step printed or was given: mask before both logs.
+  const std::string masked = masker_ ? masker_->mask(raw) : std::string();
+  const std::string_view message = masker_ ? std::string_view(masked) : raw;
   try {
     const std::string line = "dray: " + std::string(message);
     storage_.appendLog(job_id_, {std::string_view(line)});

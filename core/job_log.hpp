@@ -8,6 +8,7 @@
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/storage.hpp"
 #include "line_splitter.hpp"
+#include "secret_masker.hpp"
 
 namespace dray::core {
 
@@ -28,10 +29,15 @@ struct JobLogBudget {
 /// length is copied, into a buffer reused for every batch, so steady output costs no
 /// allocation per line. Once `budget` is spent, one "dray:" line says so and further
 /// lines are dropped (they are still passed on to the next step). One per step; one thread.
+///
+/// Masking secrets is a stage of this writer, so every storage gets masked lines: with a
+/// `masker` (not owned, outlives the writer), a line holding a secret is written masked
+/// into the copy buffer; other lines stay views. Without one nothing changes.
 class JobLogWriter {
  public:
-  JobLogWriter(sdk::Storage& storage, std::string job_id, JobLogBudget& budget)
-      : storage_(storage), job_id_(std::move(job_id)), budget_(budget) {}
+  JobLogWriter(sdk::Storage& storage, std::string job_id, JobLogBudget& budget,
+               const SecretMasker* masker = nullptr)
+      : storage_(storage), job_id_(std::move(job_id)), budget_(budget), masker_(masker) {}
 
   void onStdout(std::string_view chunk) { feed(stdout_, chunk); }
   void onStderr(std::string_view chunk) { feed(stderr_, chunk); }
@@ -56,6 +62,7 @@ class JobLogWriter {
   sdk::Storage& storage_;
   std::string job_id_;
   JobLogBudget& budget_;
+  const SecretMasker* masker_;
   LineSplitter stdout_;
   LineSplitter stderr_;
   std::vector<Line> batch_;
@@ -64,16 +71,20 @@ class JobLogWriter {
 };
 
 /// sdk::Logger that writes "dray: <message>" lines into a job's log (and the process log),
-/// so users see pull failures, exit codes and missing files next to the output.
+/// so users see pull failures, exit codes and missing files next to the output. With a
+/// `masker` (not owned, outlives the logger) secrets are masked in both.
 class JobLogger final : public sdk::Logger {
  public:
-  JobLogger(sdk::Storage& storage, std::string job_id) : storage_(storage), job_id_(std::move(job_id)) {}
+  JobLogger(sdk::Storage& storage, std::string job_id, const SecretMasker* masker = nullptr)
+      : storage_(storage), job_id_(std::move(job_id)), masker_(masker) {}
   void log(sdk::LogLevel level, std::string_view message) override;
   const std::string& jobId() const { return job_id_; }
+  const SecretMasker* masker() const { return masker_; }
 
  private:
   sdk::Storage& storage_;
   std::string job_id_;
+  const SecretMasker* masker_;
 };
 
 /// A JobLogger that holds messages back until release(), then writes them and passes
@@ -81,13 +92,15 @@ class JobLogger final : public sdk::Logger {
 /// logs) without its messages landing in the middle of the previous step's output.
 class DeferredJobLogger final : public sdk::Logger {
  public:
-  DeferredJobLogger(sdk::Storage& storage, std::string job_id) : target_(storage, std::move(job_id)) {}
+  DeferredJobLogger(sdk::Storage& storage, std::string job_id, const SecretMasker* masker = nullptr)
+      : target_(storage, std::move(job_id), masker) {}
   void log(sdk::LogLevel level, std::string_view message) override;
 
   /// Writes the held messages, in order; later messages are written at once.
   void release();
 
   const std::string& jobId() const { return target_.jobId(); }
+  const SecretMasker* masker() const { return target_.masker(); }
 
  private:
   JobLogger target_;

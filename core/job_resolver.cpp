@@ -22,11 +22,36 @@ std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,
   return merged;
 }
 
+namespace {
+
+// Refuses a source that is not an image reference, or one the policy does not allow.
+// Every spelling of an image is normalised first, so no spelling slips past a pattern.
+void checkImage(const std::string& source, std::size_t index, const ImagePolicy& images) {
+  const std::string where = "steps[" + std::to_string(index) + "].source";
+  ImageReference image;
+  try {
+    image = parseImageReference(source);
+  } catch (const ImageReferenceError& e) {
+    throw ValidationError(where + " is not a valid image reference: " + e.what());
+  }
+  if (!images.allows(image)) {
+    throw PolicyError(where + ": image '" + source + "' (" + image.normalized() +
+                      ") is not allowed by DRAY_ALLOWED_IMAGES");
+  }
+}
+
+}  // namespace
+
 ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels,
-                       double default_step_timeout) {
-  ResolvedJob resolved{id, job.name, {}, job.deadline};
+                       double default_step_timeout, const ImagePolicy& images) {
+  ResolvedJob resolved{id, job.name, {}, job.deadline, {}};
+  for (const auto& secret : job.secrets) resolved.secrets.push_back(secret.value);
+  // Precedence: job environment < job secrets < step environment. A step that sets a
+  // secret's name itself gets its own value; the secret is still masked in the log.
+  const std::vector<sdk::EnvVar> job_env = mergeEnvironment(job.environment, job.secrets);
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const StepDefinition& step = job.steps[i];
+    checkImage(step.source, i, images);
     sdk::OutputChannel* channel = channels.find(step.output);
     if (!channel) {
       throw ValidationError("steps[" + std::to_string(i) + "].output '" + step.output +
@@ -36,9 +61,9 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
     out.spec.job_id = id;
     out.spec.index = i;
     out.spec.name = step.name;
-    out.spec.image = step.source;
+    out.spec.image = step.source;  // docker reads every valid spelling the same way
     out.spec.refresh = step.refresh;
-    out.spec.env = mergeEnvironment(job.environment, step.environment);
+    out.spec.env = mergeEnvironment(job_env, step.environment);
     out.spec.output = step.output;
     out.channel = channel;
     out.begin_delimiter = step.begin_delimiter;

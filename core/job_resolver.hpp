@@ -5,6 +5,7 @@
 
 #include "channel_set.hpp"
 #include "dray/sdk/types.hpp"
+#include "image_policy.hpp"
 #include "job_definition.hpp"
 
 namespace dray::core {
@@ -23,13 +24,17 @@ struct ResolvedJob {
   std::string name;
   std::vector<ResolvedStep> steps;
   double deadline = 0;  ///< seconds for the whole job; 0 = unlimited
+  std::vector<std::string> secrets;  ///< values to mask in the job log; held only in memory
 };
 
-/// Merges environments (job first, step overrides by name, first-definition order kept),
-/// picks each step's channel and applies `default_step_timeout` (seconds, 0 = none) to
-/// steps without their own. Throws ValidationError when no channel accepts an output.
+/// Checks each step's image (a valid reference, allowed by `images`), merges environments
+/// (job environment, then job secrets, then step environment: a later one replaces a name
+/// in place, first-definition order kept), picks each step's channel and applies
+/// `default_step_timeout` (seconds, 0 = none) to steps without their own.
+/// Throws ValidationError for an invalid image reference or an output no channel accepts,
+/// PolicyError for an image the policy does not allow.
 ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels,
-                       double default_step_timeout = 0);
+                       double default_step_timeout = 0, const ImagePolicy& images = ImagePolicy());
 
 /// Job env then step env; a later definition of a name replaces the value in place.
 std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,

@@ -190,7 +190,12 @@ void JobRunner::beginStep(const std::string& id, const ResolvedStep& step) {
 }
 
 void JobRunner::execute(const ResolvedJob& job) {
-  JobLogger job_log(storage_, job.id);
+  // Built per running job, not per queued one: its trie costs ~40 bytes per secret byte.
+  // Declared before the futures below, so it outlives every step prepared ahead.
+  const std::optional<SecretMasker> secrets =
+      job.secrets.empty() ? std::nullopt : std::make_optional<SecretMasker>(job.secrets);
+  const SecretMasker* masker = secrets ? &*secrets : nullptr;  // null: the allocation-free path
+  JobLogger job_log(storage_, job.id, masker);
   std::stop_token stop;
   {
     std::lock_guard lock(mutex_);
@@ -219,10 +224,10 @@ void JobRunner::execute(const ResolvedJob& job) {
     int exit_code = -1;
     try {
       if (stop.stop_requested()) throw std::runtime_error("stopped");
-      current = ahead.valid() ? ahead.get() : executor_.prepare(step, options_.spool_memory, stop);
+      current = ahead.valid() ? ahead.get() : executor_.prepare(step, options_.spool_memory, stop, masker);
       if (current->ready() && i + 1 < job.steps.size()) {
-        ahead = std::async(std::launch::async, [this, &next = job.steps[i + 1], stop] {
-          return executor_.prepare(next, options_.spool_memory, stop);
+        ahead = std::async(std::launch::async, [this, &next = job.steps[i + 1], stop, masker] {
+          return executor_.prepare(next, options_.spool_memory, stop, masker);
         });
       }
       exit_code = executor_.run(*current, *input, stop, budget);
@@ -243,6 +248,7 @@ void JobRunner::execute(const ResolvedJob& job) {
       status = active.final_status;
     }
     if (!failure.empty()) {
+      if (masker) failure = masker->mask(failure);  // an engine message may quote the env
       const bool canceled = status == sdk::kStatusCanceled;
       job_log.error(canceled ? "canceled during " + describeStep(step) + "; later steps not run"
                              : describeStep(step) + " failed: " + failure + "; later steps not run");

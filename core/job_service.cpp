@@ -13,10 +13,10 @@ std::string JobService::newJobId() {
   return Poco::toUpper(Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
 }
 
-CreatedJob JobService::create(const std::string& body) {
+CreatedJob JobService::create(const std::string& body, const std::string& creator) {
   DecodedJob decoded = decodeJob(body);
   const std::string id = newJobId();
-  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_, options_.default_step_timeout);
+  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_, options_.default_step_timeout, options_.image_policy);
   CreatedJob created{id, encodeCreatedJob(decoded.document, id)};
 
   sdk::JobRecord record;
@@ -25,6 +25,7 @@ CreatedJob JobService::create(const std::string& body) {
   record.total_steps = resolved.steps.size();
   record.status = sdk::kStatusRunning;  // also while queued: the original's clients poll for it
   record.owner = options_.instance;
+  record.creator = creator;
   record.name = decoded.definition.name;
   record.created_at = nowRfc3339();
   for (const auto& step : resolved.steps) record.steps.push_back({step.spec.name, step.spec.image, "pending", -1, "", ""});

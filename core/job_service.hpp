@@ -6,6 +6,7 @@
 
 #include "channel_set.hpp"
 #include "dray/sdk/storage.hpp"
+#include "image_policy.hpp"
 #include "job_runner.hpp"
 
 namespace dray::core {
@@ -22,6 +23,7 @@ struct CreatedJob {
 struct ServiceOptions {
   std::string instance = "dray";     ///< recorded as the job's owner
   double default_step_timeout = 0;   ///< seconds; 0 = none
+  ImagePolicy image_policy;          ///< DRAY_ALLOWED_IMAGES; the default allows every image
 };
 
 /// The job as the API shows it: the record plus where the runner has it.
@@ -39,8 +41,9 @@ class JobService {
       : storage_(storage), runner_(runner), channels_(channels), options_(std::move(options)) {}
 
   /// Validates, stores and queues a job. Throws ValidationError for bad input and
-  /// QueueFull when too many jobs wait (nothing is stored then).
-  CreatedJob create(const std::string& body);
+  /// QueueFull when too many jobs wait (nothing is stored then). `creator` names the API
+  /// token that submitted it (empty without authentication).
+  CreatedJob create(const std::string& body, const std::string& creator = "");
 
   std::optional<JobView> find(const std::string& id);
   std::vector<std::string> list() { return storage_.listJobs(); }

@@ -52,8 +52,8 @@ sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
 }
 
 std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, std::size_t spool_memory,
-                                                    std::stop_token stop) const {
-  auto prepared = std::make_unique<PreparedStep>(storage_, step.spec.job_id, spool_memory);
+                                                    std::stop_token stop, const SecretMasker* masker) const {
+  auto prepared = std::make_unique<PreparedStep>(storage_, step.spec.job_id, spool_memory, masker);
   try {
     runtime_.ensureImage(step.spec.image, step.spec.refresh, prepared->log_);
     sdk::ByteSink* next = prepared->output_.get();
@@ -63,6 +63,10 @@ std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, st
     prepared->capture_ = step.channel->open(step.spec, *next, prepared->log_);
     sdk::ContainerSpec container = containerFor(step.spec);
     prepared->capture_->prepare(container);
+    // The image was checked against the allow-list; a channel must not swap it.
+    if (container.image != step.spec.image) {
+      throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's image; refused");
+    }
     if (!stop.stop_requested()) prepared->container_ = runtime_.prepare(container);
   } catch (...) {
     prepared->failure_ = std::current_exception();
@@ -76,7 +80,7 @@ int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_toke
   if (step.failure_) std::rethrow_exception(step.failure_);
   if (!step.container_) throw std::runtime_error("stopped before its container was created");
   const std::string& job_id = step.log_.jobId();
-  JobLogWriter log(storage_, job_id, log_budget);
+  JobLogWriter log(storage_, job_id, log_budget, step.log_.masker());
   StreamTap out(log, *step.capture_, true);
   StreamTap err(log, *step.capture_, false);
   CaptureExitHook hook(*step.capture_);

@@ -25,8 +25,10 @@ inline constexpr const char* kInstanceLabel = "dray.instance";
 /// the container, run or not. Used by one thread at a time.
 class PreparedStep {
  public:
-  PreparedStep(sdk::Storage& storage, const std::string& job_id, std::size_t spool_memory)
-      : log_(storage, job_id), output_(std::make_unique<Spool>(spool_memory)) {}
+  /// `masker` (not owned, may be null) masks secrets in everything the step logs.
+  PreparedStep(sdk::Storage& storage, const std::string& job_id, std::size_t spool_memory,
+               const SecretMasker* masker = nullptr)
+      : log_(storage, job_id, masker), output_(std::make_unique<Spool>(spool_memory)) {}
 
   /// True when the container exists and nothing failed while preparing.
   bool ready() const { return container_ && !failure_; }
@@ -55,8 +57,9 @@ class StepExecutor {
 
   /// Ensures the image, opens the capture and creates the container. Never throws for the
   /// step's own failures: those surface from run(). Skips the container if `stop` is set.
+  /// `masker` (not owned; outlives the prepared step; null = no secrets) masks the step's log.
   std::unique_ptr<PreparedStep> prepare(const ResolvedStep& step, std::size_t spool_memory,
-                                        std::stop_token stop) const;
+                                        std::stop_token stop, const SecretMasker* masker = nullptr) const;
 
   /// Runs a prepared step with `input` as stdin; its output stays in the prepared step.
   /// @return the container's exit code. Throws sdk::PluginError (or another

@@ -4,6 +4,9 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 
 namespace dray::cli {
@@ -16,17 +19,35 @@ Poco::Dynamic::Var parse(const std::string& body) {
 
 }  // namespace
 
-ApiClient::ApiClient(const std::string& url) : base_(url) {
-  if (base_.getScheme() != "http" || base_.getHost().empty()) {
-    throw ApiError(0, "the dray URL must look like http://host:port, got '" + url + "'");
+ApiClient::ApiClient(const std::string& url, Credentials credentials) : base_(url), credentials_(std::move(credentials)) {
+  if ((base_.getScheme() != "http" && base_.getScheme() != "https") || base_.getHost().empty()) {
+    throw ApiError(0, "the dray URL must look like http://host:port or https://host:port, got '" + url + "'");
   }
+  if (base_.getScheme() == "http" && !credentials_.ca_file.empty()) {
+    throw ApiError(0, "--cacert needs an https:// URL");
+  }
+}
+
+std::unique_ptr<Poco::Net::HTTPClientSession> ApiClient::session() const {
+  if (base_.getScheme() == "http") return std::make_unique<Poco::Net::HTTPClientSession>(base_.getHost(), base_.getPort());
+  Poco::Net::initializeSSL();
+  // Without --cacert the system's CAs are trusted; the name in the URL must match the certificate.
+  Poco::Net::Context::Ptr context = new Poco::Net::Context(
+      Poco::Net::Context::TLS_CLIENT_USE, credentials_.key_file, credentials_.cert_file, credentials_.ca_file,
+      Poco::Net::Context::VERIFY_RELAXED, 9, credentials_.ca_file.empty());
+  // A certificate that does not verify ends the call (no prompt, no fallback).
+  Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
+  Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);
+  return std::make_unique<Poco::Net::HTTPSClientSession>(base_.getHost(), base_.getPort(), context);
 }
 
 std::string ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
   try {
-    Poco::Net::HTTPClientSession session(base_.getHost(), base_.getPort());
+    auto connection = session();
+    Poco::Net::HTTPClientSession& session = *connection;
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest request(method, base_.getPath() + path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!credentials_.token.empty()) request.set("Authorization", "Bearer " + credentials_.token);
     if (method == "POST") {
       request.setContentType("application/json");
       request.setContentLength(static_cast<std::streamsize>(body.size()));

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/URI.h>
 
 namespace dray::cli {
@@ -19,10 +22,18 @@ class ApiError : public std::runtime_error {
   int status_;
 };
 
-/// The few calls the CLI makes, over Poco's HTTP client. One connection per call.
+/// How the CLI proves who it is and whom it talks to.
+struct Credentials {
+  std::string token;        ///< bearer token (DRAY_TOKEN or --token-file); empty: none
+  std::string ca_file;      ///< --cacert: PEM of the CA that signed dray's certificate
+  std::string cert_file;    ///< --cert/--key: client certificate for mTLS
+  std::string key_file;
+};
+
+/// The few calls the CLI makes, over Poco's HTTP(S) client. One connection per call.
 class ApiClient {
  public:
-  explicit ApiClient(const std::string& url);
+  explicit ApiClient(const std::string& url, Credentials credentials = {});
 
   std::string submit(const std::string& job_json);  ///< returns the job id
   Poco::JSON::Array::Ptr list();
@@ -34,8 +45,10 @@ class ApiClient {
 
  private:
   std::string call(const std::string& method, const std::string& path, const std::string& body = "");
+  std::unique_ptr<Poco::Net::HTTPClientSession> session() const;
 
   Poco::URI base_;
+  Credentials credentials_;
 };
 
 }  // namespace dray::cli

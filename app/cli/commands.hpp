@@ -18,6 +18,7 @@ enum ExitCode : int {
 
 struct Options {
   std::string url;
+  Credentials credentials;
   bool wait = false;
   bool follow = false;
   bool json = false;

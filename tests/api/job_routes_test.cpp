@@ -30,7 +30,12 @@ struct Api {
 
   api::Response call(const std::string& method, const std::string& path, const std::string& body = "",
                      std::multimap<std::string, std::string> query = {}) {
-    return router.dispatch(api::Request{method, path, std::move(query), body});
+    api::Request request;
+    request.method = method;
+    request.path = path;
+    request.query = std::move(query);
+    request.body = body;
+    return router.dispatch(request);
   }
 
   std::string createHelloJob() {

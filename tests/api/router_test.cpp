@@ -4,7 +4,9 @@
 
 #include "dray/sdk/errors.hpp"
 
+using dray::api::Access;
 using dray::api::HttpError;
+using dray::api::RouteAccess;
 using dray::api::PathParams;
 using dray::api::Request;
 using dray::api::Response;
@@ -12,8 +14,16 @@ using dray::api::Router;
 
 namespace {
 
+// The role table of these made-up routes (a route must have a row to be added).
+std::vector<RouteAccess> testTable() {
+  return {{"GET", "/jobs", Access::kRead, false},      {"POST", "/jobs", Access::kWrite, false},
+          {"GET", "/jobs/{id}", Access::kRead, true},  {"GET", "/jobs/{id}/log", Access::kRead, true},
+          {"GET", "/boom", Access::kRead, false},      {"GET", "/storage", Access::kRead, false},
+          {"GET", "/teapot", Access::kRead, false}};
+}
+
 Router makeRouter() {
-  Router router;
+  Router router(testTable());
   router.add("GET", "/jobs", [](const Request&, const PathParams&) { return Response{200, "list", "text/plain", {}}; });
   router.add("POST", "/jobs", [](const Request& r, const PathParams&) { return Response{201, r.body, "text/plain", {}}; });
   router.add("GET", "/jobs/{id}", [](const Request&, const PathParams& p) { return Response{200, "job " + p[0], "text/plain", {}}; });
@@ -25,7 +35,11 @@ Router makeRouter() {
 }
 
 Response call(const Router& router, const std::string& method, const std::string& path) {
-  return router.dispatch(Request{method, path, {}, "body"});
+  Request request;
+  request.method = method;
+  request.path = path;
+  request.body = "body";
+  return router.dispatch(request);
 }
 
 }  // namespace
@@ -76,4 +90,13 @@ TEST_CASE("handler exceptions become JSON errors", "[api][router]") {
   auto teapot = call(router, "GET", "/teapot");
   CHECK(teapot.status == 418);
   CHECK(teapot.body == R"({"error":"short and stout"})");
+}
+
+TEST_CASE("a route without a row in the role table cannot be added", "[api][router]") {
+  Router router(testTable());
+  CHECK_THROWS_AS(router.add("GET", "/secret", [](const Request&, const PathParams&) { return Response{}; }),
+                  std::logic_error);
+  Router real;  // the real table
+  CHECK_THROWS_AS(real.add("PUT", "/jobs", [](const Request&, const PathParams&) { return Response{}; }),
+                  std::logic_error);
 }

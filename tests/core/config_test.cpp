@@ -66,3 +66,21 @@ TEST_CASE("bad settings are refused with their name", "[core][config]") {
   CHECK_NOTHROW(dray::core::configureLogging("panic"));
   CHECK_NOTHROW(dray::core::configureLogging("info"));
 }
+
+TEST_CASE("DRAY_ALLOWED_IMAGES: comma-separated patterns, a malformed one stops start-up", "[core][config][image]") {
+  const char* argv[] = {"dray"};
+  CHECK(loadConfig(1, argv, "/p").allowed_images.empty());  // unset: any image
+  EnvGuard env;
+  env.set("DRAY_ALLOWED_IMAGES", " dray-test/* ,, busybox:1.*,ghcr.io/team/** ");
+  CHECK(loadConfig(1, argv, "/p").allowed_images ==
+        std::vector<std::string>{"dray-test/*", "busybox:1.*", "ghcr.io/team/**"});
+  env.set("DRAY_ALLOWED_IMAGES", "dray-test/*,Busybox");
+  try {
+    loadConfig(1, argv, "/p");
+    FAIL("a malformed pattern was accepted");
+  } catch (const std::invalid_argument& e) {
+    CHECK_THAT(e.what(), Catch::Contains("DRAY_ALLOWED_IMAGES") && Catch::Contains("'Busybox'") &&
+                             Catch::Contains("upper-case"));
+  }
+  CHECK_THAT(dray::core::usage(), Catch::Contains("DRAY_ALLOWED_IMAGES"));
+}

@@ -90,3 +90,36 @@ TEST_CASE("unicode survives the echo", "[core][codec]") {
   CHECK(decoded.definition.name == "Wörter ✓");
   CHECK_THAT(dray::core::encodeCreatedJob(decoded.document, "X"), Catch::Contains("Wörter ✓"));
 }
+
+TEST_CASE("secrets decode like environment, and the document only shows ***", "[core][codec][secrets]") {
+  auto decoded = decodeJob(R"({"secrets":[{"variable":"TOKEN","value":"s3cr3t-value"},{"variable":"KEY","value":"line1\nline2"}],
+    "steps":[{"source":"x"}]})");
+  REQUIRE(decoded.definition.secrets.size() == 2);
+  CHECK(decoded.definition.secrets[0].name == "TOKEN");
+  CHECK(decoded.definition.secrets[0].value == "s3cr3t-value");
+  CHECK(decoded.definition.secrets[1].value == "line1\nline2");
+  const std::string echo = dray::core::encodeCreatedJob(decoded.document, "ID");
+  CHECK(echo == R"({"id":"ID","secrets":[{"variable":"TOKEN","value":"***"},{"variable":"KEY","value":"***"}],)"
+                R"("steps":[{"source":"x"}]})");
+}
+
+TEST_CASE("bad secrets are rejected like bad environment entries", "[core][codec][secrets]") {
+  using Catch::Contains;
+  const std::string steps = R"(,"steps":[{"source":"x"}]})";
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":"abc"}])" + steps),
+             Contains("secrets[0].value must be at least 4 bytes"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":""}])" + steps), Contains("at least 4 bytes"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T"}])" + steps), Contains("at least 4 bytes"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"value":"abcd"}])" + steps), Contains("job.secrets[0] needs a non-empty variable"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"A=B","value":"abcd"}])" + steps), Contains("must not contain '='"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":1234}])" + steps), Contains("job.secrets[0].value must be a string"));
+  CHECK_THAT(errorOf(R"({"secrets":{"variable":"T"})" + steps), Contains("job.secrets must be an array"));
+  CHECK_THAT(errorOf(R"({"secrets":["x"])" + steps), Contains("job.secrets[0] must be an object"));
+  std::string many = R"({"secrets":[)";
+  for (std::size_t i = 0; i <= dray::core::kMaxEnvVars; ++i) many += std::string(i ? "," : "") + R"({"variable":"V","value":"abcd"})";
+  CHECK_THAT(errorOf(many + "]" + steps), Contains("job.secrets has more than 1024 entries"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"x","secrets":[{"variable":"T","value":"abcd"}]}]})"),
+             Contains("steps[0].secrets is not supported: secrets belong to the job"));
+  const std::string big(dray::core::kMaxStringLength + 1, 'v');
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":")" + big + R"("}])" + steps), Contains("longer than"));
+}

@@ -70,3 +70,28 @@ TEST_CASE("logging chunked output allocates per chunk, not per line", "[core][jo
   INFO(allocations << " allocations for " << chunks << " chunks");
   CHECK(allocations <= chunks);  // in practice 0: buffers are reused
 }
+
+TEST_CASE("masking secrets keeps the log path free of per-line allocations", "[core][joblog][secrets]") {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) {
+    text += "output line number " + std::to_string(i) + (i % 10 == 0 ? " token=hunter22-secret" : "") + "\n";
+  }
+  CountingStorage storage;
+  const dray::core::SecretMasker masker({"hunter22-secret", "another-secret-value"});
+  dray::core::JobLogBudget budget{SIZE_MAX};
+  dray::core::JobLogWriter writer(storage, "J", budget, &masker);
+  constexpr std::size_t kChunk = 32 * 1024;
+  writer.onStdout(std::string_view(text).substr(0, kChunk));
+  counting = true;
+  std::size_t chunks = 0;
+  for (std::size_t at = kChunk; at < text.size(); at += kChunk, ++chunks) {
+    writer.onStdout(std::string_view(text).substr(at, kChunk));
+  }
+  writer.finish();
+  counting = false;
+  CHECK(storage.lines_ == 100000);
+  // Each masked line shrinks by the secret's length minus "***".
+  CHECK(storage.bytes_ == text.size() - 100000 - 10000 * (std::string("hunter22-secret").size() - 3));
+  INFO(allocations << " allocations for " << chunks << " chunks");
+  CHECK(allocations <= chunks);
+}

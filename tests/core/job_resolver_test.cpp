@@ -87,3 +87,47 @@ TEST_CASE("an output no channel accepts is a validation error", "[core][resolver
     CHECK_THROWS_AS(core::resolveJob(decoded.definition, "JOB", channels), core::ValidationError);
   }
 }
+
+TEST_CASE("secrets: job environment < job secrets < step environment", "[core][resolver][secrets]") {
+  auto channels = builtInChannels();
+  auto decoded = core::decodeJob(R"({"environment":[{"variable":"A","value":"env"},{"variable":"B","value":"env"}],
+    "secrets":[{"variable":"B","value":"secret-b"},{"variable":"C","value":"secret-c"}],
+    "steps":[{"source":"x"},{"source":"y","environment":[{"variable":"C","value":"step"}]}]})");
+  auto resolved = core::resolveJob(decoded.definition, "JOB", channels);
+  auto env = [&](std::size_t step) {
+    std::vector<std::string> out;
+    for (const auto& var : resolved.steps[step].spec.env) out.push_back(var.name + "=" + var.value);
+    return out;
+  };
+  CHECK(env(0) == std::vector<std::string>{"A=env", "B=secret-b", "C=secret-c"});
+  CHECK(env(1) == std::vector<std::string>{"A=env", "B=secret-b", "C=step"});
+  // Masked even where a step overrode the variable: the value is still a secret.
+  CHECK(resolved.secrets == std::vector<std::string>{"secret-b", "secret-c"});
+}
+
+TEST_CASE("an invalid image reference names the step and the reason", "[core][resolver][image]") {
+  auto channels = builtInChannels();
+  auto decoded = core::decodeJob(R"({"steps":[{"source":"ok/image"},{"source":"Bad/Image"}]})");
+  try {
+    core::resolveJob(decoded.definition, "JOB", channels);
+    FAIL("accepted");
+  } catch (const core::ValidationError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("steps[1].source") && Catch::Contains("upper-case letter in repository path"));
+  }
+}
+
+TEST_CASE("an image outside the allow-list is a policy error naming step and image", "[core][resolver][image]") {
+  auto channels = builtInChannels();
+  auto policy = core::ImagePolicy::fromSetting("dray-test/*");
+  auto allowed = core::decodeJob(R"({"steps":[{"source":"dray-test/script"},{"source":"docker.io/dray-test/upper:1"}]})");
+  auto resolved = core::resolveJob(allowed.definition, "JOB", channels, 0, policy);
+  CHECK(resolved.steps[1].spec.image == "docker.io/dray-test/upper:1");  // docker runs what was written
+  auto denied = core::decodeJob(R"({"steps":[{"source":"dray-test/script"},{"source":"library/busybox"}]})");
+  try {
+    core::resolveJob(denied.definition, "JOB", channels, 0, policy);
+    FAIL("accepted");
+  } catch (const core::PolicyError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("steps[1].source") && Catch::Contains("'library/busybox'") &&
+                             Catch::Contains("docker.io/library/busybox:latest") && Catch::Contains("not allowed"));
+  }
+}

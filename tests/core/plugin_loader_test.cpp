@@ -10,6 +10,7 @@
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
+#include "dray/sdk/version.hpp"
 #include "plugin_registry.hpp"
 #include "string_streams.hpp"
 #include "test_support.hpp"
@@ -57,8 +58,10 @@ TEST_CASE("every built-in plugin loads through the real loader", "[core][loader]
 TEST_CASE("a plugin built for another ABI is refused with both versions named", "[core][loader]") {
   LogCapture log;
   CHECK(core::PluginLoader::loadFile(testPlugin("dray-output-abi-mismatch.so")) == nullptr);
-  CHECK_THAT(log.text(), Catch::Contains("dray-output-abi-mismatch.so: refused, built for ABI version 4 but this "
-                                         "dray expects ABI version 3"));
+  const auto expected = std::to_string(dray::sdk::kAbiVersion);
+  const auto built = std::to_string(dray::sdk::kAbiVersion + 1);
+  CHECK_THAT(log.text(), Catch::Contains("dray-output-abi-mismatch.so: refused, built for ABI version " + built +
+                                         " but this dray expects ABI version " + expected));
 }
 
 TEST_CASE("a library without a descriptor and a garbage file are skipped", "[core][loader]") {

@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -164,10 +165,11 @@ int DrayProcess::runExpectingFailure(const EnvMap& env, std::string& log) {
   return ended ? code : -1;
 }
 
-DrayProcess::DrayProcess(std::map<std::string, std::string> env) : port_(freePort()) {
+DrayProcess::DrayProcess(std::map<std::string, std::string> env) {
+  static std::atomic<int> started{0};
   env.try_emplace("DRAY_PLUGIN_PATH", pluginDir());
   // Each dray reaps its own instance's containers at start-up: never another test's.
-  env.try_emplace("DRAY_INSTANCE", "test-" + std::to_string(port_) + "-" + std::to_string(::getpid()));
+  env.try_emplace("DRAY_INSTANCE", "test-" + std::to_string(::getpid()) + "-" + std::to_string(++started));
   if (!env.count("DRAY_STORAGE") && testStorage() == "redis") {
     redis_ = std::make_unique<RedisServer>();
     env.try_emplace("DRAY_STORAGE", "redis");
@@ -178,19 +180,21 @@ DrayProcess::DrayProcess(std::map<std::string, std::string> env) : port_(freePor
   env.try_emplace("LOG_LEVEL", "debug");
   env.try_emplace("DRAY_SHUTDOWN_GRACE", "1");  // tests end with jobs still sleeping
   Poco::Process::Env process_env(env.begin(), env.end());
-  std::string command = "exec \"$0\" -p " + std::to_string(port_) + " >>" + dir_.path() + "/dray.log 2>&1";
+  // Port 0: dray binds a free port itself and logs it, so no other process can take it
+  // between a probe and the bind.
+  std::string command = "exec \"$0\" -p 0 >>" + dir_.path() + "/dray.log 2>&1";
   handle_ = std::make_unique<Poco::ProcessHandle>(
       Poco::Process::launch("/bin/sh", {"-c", command, drayBinary()}, nullptr, nullptr, nullptr, process_env));
   bool up = waitUntil(
       [this] {
         if (!running()) return true;
-        try {
-          return get("/jobs").status == 200;
-        } catch (const std::exception&) {
-          return false;
-        }
+        std::string text = log();
+        auto at = text.find("dray listening on port ");
+        if (at == std::string::npos) return false;
+        port_ = static_cast<std::uint16_t>(std::stoi(text.substr(at + 23)));
+        return true;
       },
-      20s);
+      20s, 10ms);
   INFO(log());
   REQUIRE(up);
   REQUIRE(running());

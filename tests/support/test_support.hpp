@@ -111,7 +111,7 @@ class DrayProcess {
  private:
   std::unique_ptr<RedisServer> redis_;  // when the tests run on Redis storage
   TempDir dir_;
-  std::uint16_t port_;
+  std::uint16_t port_ = 0;
   std::unique_ptr<Poco::ProcessHandle> handle_;
   bool stopped_ = false;
   mutable int exit_code_ = -1;

@@ -12,7 +12,7 @@
 
 #include "container_files.hpp"
 #include "dray/sdk/errors.hpp"
-#include "image_reference.hpp"
+#include "pull_reference.hpp"
 #include "stream_pump.hpp"
 
 namespace dray::plugins::runtime::docker {
@@ -47,6 +47,37 @@ Object::Ptr parseObject(const std::string& body) {
   return parser.parse(body).extract<Object::Ptr>();
 }
 
+Array strings(std::initializer_list<const char*> values) {
+  Array array;
+  for (const char* value : values) array.add(std::string(value));
+  return array;
+}
+
+// A step gets nothing of the host: no binds, mounts, devices, extra capabilities or
+// privileges, and its own PID, IPC and network namespaces. ContainerSpec (which output
+// channels may adjust) has no field for any of these; spelling them out keeps a daemon
+// default or a later field from quietly granting one. no-new-privileges stops setuid
+// binaries in an image from gaining more than the step started with.
+Object hostConfig() {
+  Object host;
+  host.set("Privileged", false);
+  host.set("Binds", Array());
+  host.set("Mounts", Array());
+  host.set("Devices", Array());
+  host.set("DeviceCgroupRules", Array());
+  host.set("CapAdd", Array());
+  host.set("VolumesFrom", Array());
+  host.set("SecurityOpt", strings({"no-new-privileges"}));
+  host.set("NetworkMode", "default");
+  host.set("PidMode", "");
+  host.set("IpcMode", "private");
+  host.set("UTSMode", "");
+  host.set("UsernsMode", "");
+  host.set("PublishAllPorts", false);
+  host.set("AutoRemove", false);  // we remove, after copying files out
+  return host;
+}
+
 }  // namespace
 
 std::string createBody(const sdk::ContainerSpec& spec) {
@@ -64,6 +95,7 @@ std::string createBody(const sdk::ContainerSpec& spec) {
   body.set("OpenStdin", true);
   body.set("StdinOnce", true);
   body.set("Tty", false);
+  body.set("HostConfig", hostConfig());
   return stringify(body);
 }
 

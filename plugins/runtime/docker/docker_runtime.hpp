@@ -42,7 +42,9 @@ class DockerRuntime final : public sdk::Runtime {
 };
 
 /// The JSON body of POST /containers/create for a spec: stdin attached and closed after
-/// its end (StdinOnce), no TTY so stdout and stderr stay apart.
+/// its end (StdinOnce), no TTY so stdout and stderr stay apart, and a HostConfig that gives
+/// the step no host resources (no binds, devices, privileges, added capabilities or host
+/// namespaces) whatever the spec says. Holds the env: never log it.
 std::string createBody(const sdk::ContainerSpec& spec);
 
 }  // namespace dray::plugins::runtime::docker

@@ -31,14 +31,14 @@ return 1
 )lua";
 
 /// KEYS[1] the jobs list, KEYS[2] job hash, KEYS[3] description, KEYS[4] steps hash.
-/// ARGV: id, totalSteps, completedSteps, status, description, owner, name, createdAt, then
+/// ARGV: id, totalSteps, completedSteps, status, description, owner, name, createdAt, creator, then
 /// one JSON record per step. Returns 0 if the job already exists.
 inline constexpr const char* kCreateJobScript = R"lua(
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4],
-           'owner', ARGV[6], 'name', ARGV[7], 'createdAt', ARGV[8])
+           'owner', ARGV[6], 'name', ARGV[7], 'createdAt', ARGV[8], 'creator', ARGV[9])
 redis.call('SET', KEYS[3], ARGV[5])
-for i = 9, #ARGV do redis.call('HSET', KEYS[4], tostring(i - 9), ARGV[i]) end
+for i = 10, #ARGV do redis.call('HSET', KEYS[4], tostring(i - 10), ARGV[i]) end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 return 1
 )lua";

@@ -51,7 +51,7 @@ void RedisStorage::createJob(const sdk::JobRecord& job) {
   Command command("EVAL");
   command << kCreateJobScript << "4" << keys::kJobs << keys::job(job.id) << keys::description(job.id)
           << keys::steps(job.id) << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
-          << job.status << job.description << job.owner << job.name << job.created_at;
+          << job.status << job.description << job.owner << job.name << job.created_at << job.creator;
   for (const auto& step : job.steps) command << encodeStepRecord(step);
   // The script is idempotent, so a retry after a lost reply is safe.
   auto created = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
@@ -76,6 +76,7 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
     if (fields[i] == "status") record.status = fields[i + 1];
     if (fields[i] == "owner") record.owner = fields[i + 1];
     if (fields[i] == "name") record.name = fields[i + 1];
+    if (fields[i] == "creator") record.creator = fields[i + 1];
     if (fields[i] == "createdAt") record.created_at = fields[i + 1];
     if (fields[i] == "startedAt") record.started_at = fields[i + 1];
     if (fields[i] == "finishedAt") record.finished_at = fields[i + 1];

@@ -57,6 +57,7 @@ struct JobRecord {
   std::size_t completed_steps = 0;
   std::string status = kStatusRunning;
   std::string owner;              ///< the dray instance that runs it (restart recovery)
+  std::string creator;            ///< name of the API token that submitted it; empty without auth
   std::string name;               ///< the job's name, may be empty
   std::string created_at;         ///< RFC 3339 UTC
   std::string started_at;         ///< empty until a worker took it

@@ -4,7 +4,7 @@
 #include "docker_endpoint.hpp"
 #include "docker_runtime.hpp"
 #include "dray/sdk/errors.hpp"
-#include "image_reference.hpp"
+#include "pull_reference.hpp"
 
 using namespace dray::plugins::runtime::docker;
 
@@ -48,6 +48,23 @@ TEST_CASE("create body attaches stdin once and carries env and labels", "[plugin
   CHECK(body->getValue<bool>("StdinOnce"));
   CHECK(body->getValue<bool>("AttachStdin"));
   CHECK_FALSE(body->getValue<bool>("Tty"));
+}
+
+TEST_CASE("create body gives the step nothing of the host", "[plugins][docker][security]") {
+  dray::sdk::ContainerSpec spec;
+  spec.image = "x/y:1";
+  auto body = Poco::JSON::Parser().parse(createBody(spec)).extract<Poco::JSON::Object::Ptr>();
+  auto host = body->getObject("HostConfig");
+  REQUIRE(host);
+  CHECK_FALSE(host->getValue<bool>("Privileged"));
+  for (const char* empty : {"Binds", "Mounts", "Devices", "CapAdd", "VolumesFrom"}) {
+    INFO(empty);
+    CHECK(host->getArray(empty)->size() == 0);
+  }
+  CHECK(host->getArray("SecurityOpt")->getElement<std::string>(0) == "no-new-privileges");
+  CHECK(host->getValue<std::string>("NetworkMode") == "default");
+  CHECK(host->getValue<std::string>("PidMode").empty());
+  CHECK(host->getValue<std::string>("IpcMode") == "private");
 }
 
 TEST_CASE("engine error bodies yield their message", "[plugins][docker]") {

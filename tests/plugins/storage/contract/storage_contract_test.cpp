@@ -57,6 +57,7 @@ TEST_CASE("a created job reads back with its fields", "[storage][contract]") {
   StorageUnderTest storage;
   sdk::JobRecord record = test::jobRecord("JOB-1", 2, R"({"name":"Wörter ✓","steps":[{"source":"a"}]})");
   record.owner = "instance-a";
+  record.creator = "team-a";
   record.name = "Wörter ✓";
   record.created_at = "2026-11-27T10:00:00.000000Z";
   record.steps = {{"first", "img/a", "pending", -1, "", ""}, {"", "img/b:2", "pending", -1, "", ""}};
@@ -69,6 +70,7 @@ TEST_CASE("a created job reads back with its fields", "[storage][contract]") {
   CHECK(read->completed_steps == 0);
   CHECK(read->status == "running");
   CHECK(read->owner == "instance-a");
+  CHECK(read->creator == "team-a");
   CHECK(read->name == "Wörter ✓");
   CHECK(read->created_at == "2026-11-27T10:00:00.000000Z");
   REQUIRE(read->steps.size() == 2);

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include "connection.hpp"
+#include "front_options.hpp"
+#include "handler_pool.hpp"
+#include "http_types.hpp"
+
+namespace dray::api {
+
+/// Turns a complete request into its response. Runs on a handler thread; must not throw.
+using RequestHandler = std::function<Response(Request&)>;
+
+/// dray's HTTP/1.1 front: one I/O thread accepts connections and reads heads and bodies
+/// with poll(), without blocking, under the limits of FrontOptions; a request whose head
+/// and body are complete goes to a HandlerPool thread, and its answer is written back by
+/// the I/O thread. So a slow, idle or oversized client holds a few KiB of buffer, never a
+/// thread, and the handler threads only ever see complete requests. Optional TLS
+/// (OpenSSL through Poco's NetSSL context) runs in the same loop.
+class HttpFront {
+ public:
+  /// Binds the listening socket (throws when it cannot) and loads TLS files.
+  HttpFront(FrontOptions options, RequestHandler handler);
+  ~HttpFront();
+  HttpFront(const HttpFront&) = delete;
+  HttpFront& operator=(const HttpFront&) = delete;
+
+  void start();
+  /// Stops accepting, lets running handlers finish, closes every connection.
+  void stop();
+  std::uint16_t port() const;
+
+ private:
+  struct Completion {
+    std::uint64_t connection;
+    std::string head;
+    std::string body;
+    bool keep_alive;
+  };
+
+  void loop();
+  void acceptAll(FrontClock::time_point now);
+  void dispatch(Connection& connection);
+  void takeCompletions(FrontClock::time_point now);
+  void wake();
+  void forget(std::map<std::uint64_t, std::unique_ptr<Connection>>::iterator it);
+
+  FrontOptions options_;
+  RequestHandler handler_;
+  Poco::Net::Context::Ptr tls_;
+  Poco::Net::ServerSocket listener_;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread io_thread_;
+  std::unique_ptr<HandlerPool> handlers_;
+
+  // I/O thread only.
+  std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+  std::map<std::string, std::size_t> per_peer_;
+  std::uint64_t next_id_ = 1;
+
+  std::mutex completions_mutex_;
+  std::vector<Completion> completions_;
+};
+
+}  // namespace dray::api

@@ -1,0 +1,30 @@
+#include "json_shape.hpp"
+
+#include <chrono>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "http_types.hpp"
+
+using dray::api::checkJsonShape;
+using dray::api::HttpError;
+
+TEST_CASE("objects with too many keys and too deep nesting are refused", "[api][json]") {
+  CHECK_NOTHROW(checkJsonShape(R"({"a":1,"b":[1,2,{"c":"x:y"}],"d":"\":\""})", 3, 4));
+  CHECK_THROWS_AS(checkJsonShape(R"({"a":1,"b":2,"c":3,"d":4})", 3, 4), HttpError);
+  CHECK_THROWS_AS(checkJsonShape("[[[[[1]]]]]", 3, 4), HttpError);
+  CHECK_NOTHROW(checkJsonShape("[[[[1]]]]", 3, 4));
+  // Colons inside strings and escaped quotes are not keys.
+  CHECK_NOTHROW(checkJsonShape(R"({"k":"a:b:c:d:e","e":"\\","f":"\"::"})", 3, 4));
+}
+
+TEST_CASE("a 1 MiB body of 100,000 keys is refused by a single linear pass", "[api][json]") {
+  std::string body = "{";
+  for (int i = 0; body.size() < (1 << 20); ++i) body += "\"k" + std::to_string(i) + "\":1,";
+  body.back() = '}';
+  auto started = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(checkJsonShape(body), HttpError);
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took < std::chrono::seconds(1));  // loose: the pass takes about a millisecond
+}

@@ -88,7 +88,12 @@ TokenStore TokenStore::load(const std::string& single_token, const std::string& 
     }
     if (!validName(name)) throw std::invalid_argument(where + ": the name must be 1-64 letters, digits or -_.@");
     auto parsed = parseRole(role);
-    if (!parsed) throw std::invalid_argument(where + ": the role must be admin, user or read, got '" + role + "'");
+    if (!parsed) {
+      // A long "role" is most likely a token in the wrong column: never quote it.
+      throw std::invalid_argument(where + ": the role must be admin, user or read, got " +
+                                  (role.size() < kMinTokenLength ? "'" + role + "'" : "a " + std::to_string(role.size()) +
+                                   "-character word (columns are 'name role token')"));
+    }
     store.add({name, *parsed}, token, where);
   }
   if (!store.enabled()) throw std::invalid_argument("DRAY_TOKENS_FILE " + tokens_file + " holds no token");

@@ -1,5 +1,6 @@
 // The dray executable: configuration -> plugins -> runner -> REST API, until SIGTERM/SIGINT.
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <iostream>
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
   // the first such free and keep the buffers in its per-thread arenas (up to 8 per core):
   // with many handler threads that looks like, and costs as much as, a leak.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  // Every client connection is a descriptor: allow as many as the hard limit does.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   std::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals in every thread; main collects them with sigwait.
   sigset_t signals;

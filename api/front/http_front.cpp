@@ -80,8 +80,10 @@ void HttpFront::loop() {
     fds.clear();
     polled.clear();
     fds.push_back({wake_read_, POLLIN, 0});
-    // At the connection cap, new clients wait in the listen backlog instead.
-    fds.push_back({connections_.size() < options_.max_connections ? listen_fd : -1, POLLIN, 0});
+    // At the connection cap (or out of descriptors), new clients wait in the listen backlog.
+    const bool accepting = connections_.size() < options_.max_connections && now >= accept_paused_until_;
+    fds.push_back({accepting ? listen_fd : -1, POLLIN, 0});
+    if (!accepting && now < accept_paused_until_) next = std::min(next, accept_paused_until_);
     for (auto& [id, connection] : connections_) {
       short events = connection->pollEvents();
       fds.push_back({events ? connection->fd() : -1, events, 0});
@@ -124,7 +126,15 @@ void HttpFront::acceptAll(FrontClock::time_point now) {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
     int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN: all taken; anything else: try again at the next event
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The pending client stays in the backlog; polling the listener now would spin.
+        spdlog::warn("HTTP front: cannot accept ({}), {} connections open; pausing accepts for 200 ms",
+                     std::strerror(errno), connections_.size());
+        accept_paused_until_ = now + std::chrono::milliseconds(200);
+      }
+      return;  // EAGAIN: all taken
+    }
     std::string peer = Poco::Net::SocketAddress(reinterpret_cast<sockaddr*>(&address), length).host().toString();
     if (per_peer_[peer] >= options_.max_connections_per_ip) {
       spdlog::debug("{}: refused, already {} connections from this address", peer, per_peer_[peer]);

@@ -70,6 +70,7 @@ class HttpFront {
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<std::string, std::size_t> per_peer_;
   std::uint64_t next_id_ = 1;
+  FrontClock::time_point accept_paused_until_{};
 
   std::mutex completions_mutex_;
   std::vector<Completion> completions_;

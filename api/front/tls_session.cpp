@@ -22,6 +22,14 @@ Poco::Net::Context::Ptr makeServerTlsContext(const TlsOptions& options) {
   try {
     Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
     context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    // OpenSSL drops a key that does not belong to the certificate without an error; every
+    // handshake would then fail. Refuse it here instead.
+    if (SSL_CTX_check_private_key(context->sslContext()) != 1) {
+      ERR_clear_error();
+      throw std::runtime_error("cannot set up TLS from DRAY_TLS_CERT/DRAY_TLS_KEY/DRAY_TLS_CLIENT_CA: the key in " +
+                               options.private_key_file + " does not belong to the certificate in " +
+                               options.certificate_file);
+    }
     return context;
   } catch (const Poco::Exception& e) {
     throw std::runtime_error("cannot set up TLS from DRAY_TLS_CERT/DRAY_TLS_KEY/DRAY_TLS_CLIENT_CA: " + e.displayText());

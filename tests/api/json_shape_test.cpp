@@ -17,6 +17,9 @@ TEST_CASE("objects with too many keys and too deep nesting are refused", "[api][
   CHECK_NOTHROW(checkJsonShape("[[[[1]]]]", 3, 4));
   // Colons inside strings and escaped quotes are not keys.
   CHECK_NOTHROW(checkJsonShape(R"({"k":"a:b:c:d:e","e":"\\","f":"\"::"})", 3, 4));
+  CHECK_NOTHROW(checkJsonShape("[1,2,3,[4,5]]", 10, 4, 7));
+  CHECK_THROWS_AS(checkJsonShape("[1,2,3,[4,5,6]]", 10, 4, 7), HttpError);
+  CHECK_NOTHROW(checkJsonShape(R"(["a,b,c,d,e,f,g,h"])", 10, 4, 2));  // commas in strings are not values
 }
 
 TEST_CASE("a 1 MiB body of 100,000 keys is refused by a single linear pass", "[api][json]") {

@@ -12,7 +12,7 @@ void family(std::ostringstream& out, const char* name, const char* type, const c
 }  // namespace
 
 std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running, std::size_t queued,
-                          unsigned workers) {
+                          unsigned workers, std::size_t unremoved) {
   std::ostringstream out;
   family(out, "dray_jobs_finished_total", "counter", "Jobs that ended, by final status.");
   for (const char* status : {"complete", "error", "canceled"}) {
@@ -41,12 +41,16 @@ std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running,
   out << "dray_log_lines_total " << m.log_lines << '\n';
   family(out, "dray_engine_errors_total", "counter", "Steps that failed because of the container engine.");
   out << "dray_engine_errors_total " << m.engine_errors << '\n';
+  family(out, "dray_containers_unremoved", "gauge", "Containers the engine would not remove yet; retried in the background.");
+  out << "dray_containers_unremoved " << unremoved << '\n';
   return out.str();
 }
 
-void addMetricsRoutes(Router& router, core::JobRunner& runner) {
-  router.add("GET", "/metrics", [&runner](const Request&, const PathParams&) {
-    return Response{200, renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(), runner.workers()),
+void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime) {
+  router.add("GET", "/metrics", [&runner, &runtime](const Request&, const PathParams&) {
+    return Response{200,
+                    renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(), runner.workers(),
+                                  runtime.unremovedContainers()),
                     "text/plain; version=0.0.4", {}};
   });
 }

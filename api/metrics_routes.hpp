@@ -1,16 +1,18 @@
 #pragma once
 
+#include "dray/sdk/runtime.hpp"
 #include "job_runner.hpp"
 #include "router.hpp"
 
 namespace dray::api {
 
 /// GET /metrics in the Prometheus text format (version 0.0.4): jobs by status, steps,
-/// step duration histogram, log lines, engine errors, running and queued jobs.
-void addMetricsRoutes(Router& router, core::JobRunner& runner);
+/// step duration histogram, log lines, engine errors, running and queued jobs, containers
+/// the engine would not remove yet.
+void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime);
 
 /// The exposition text for a snapshot (exposed for tests).
 std::string renderMetrics(const core::Metrics::Snapshot& metrics, std::size_t running, std::size_t queued,
-                          unsigned workers);
+                          unsigned workers, std::size_t unremoved = 0);
 
 }  // namespace dray::api

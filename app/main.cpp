@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <thread>
 #include <iostream>
 
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -10,6 +11,7 @@
 
 #include "api_server.hpp"
 #include "api_settings.hpp"
+#include "tls_session.hpp"
 #include "channel_set.hpp"
 #include "config.hpp"
 #include "health_routes.hpp"
@@ -66,6 +68,7 @@ int run(int argc, char** argv) {
   // stop dray, not leave it running open.
   api::ApiSettings api_settings =
       api::loadApiSettings(config.port, config.max_body, static_cast<unsigned>(config.workers) + 16);
+  if (api_settings.front.tls.enabled()) api::makeServerTlsContext(api_settings.front.tls);  // unusable files: stop now
 
   core::SpdlogLogger plugin_logger(spdlog::default_logger());
   core::PluginRegistry registry(core::PluginLoader::loadDirectories(config.plugin_dirs), plugin_logger);
@@ -77,18 +80,27 @@ int run(int argc, char** argv) {
   spdlog::info("storage '{}', runtime '{}', {} workers, queue {}, instance '{}'", config.storage, config.runtime,
                config.workers, config.max_queue, config.instance);
 
-  core::recoverAfterRestart(*storage, *runtime, config.instance);
+  // Jobs are accepted at once but held until recovery has dealt with what a previous
+  // dray of this instance left behind (which may take long on a slow engine).
   core::RunnerOptions runner_options{config.workers, config.max_queue, config.spool_memory, config.log_limit,
-                                     config.instance};
+                                     config.instance, true};
+  runner_options.job_log_limit = config.job_log_limit;
   core::JobRunner runner(*storage, *runtime, runner_options);
+  const std::string started_at = core::nowRfc3339();
+  std::jthread recovery([&] {  // joined on every path, also when start-up fails below
+    core::recoverAfterRestart(*storage, *runtime, config.instance,
+                              [&runner](const std::string& id) { return runner.state(id).has_value(); }, started_at);
+    runner.release();
+  });
   core::ImagePolicy image_policy(config.allowed_images);
-  spdlog::info("images: {}", image_policy.describe());
+  const std::string allowed = image_policy.describe();
+  spdlog::info("images allowed: {}", allowed.empty() ? "all (no DRAY_ALLOWED_IMAGES)" : allowed);
   core::JobService service(*storage, runner, channels, {config.instance, config.step_timeout, image_policy});
   api::Router router;
   if (api_settings.tokens.enabled()) router.setAuthentication(&api_settings.tokens, api_settings.metrics_public);
   api::addJobRoutes(router, service, runner);
   api::addHealthRoutes(router, *storage, *runtime, runner);
-  api::addMetricsRoutes(router, runner);
+  api::addMetricsRoutes(router, runner, *runtime);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));
@@ -105,9 +117,13 @@ int run(int argc, char** argv) {
 
   int signal = waitForSignal();
   spdlog::info("signal {} received: stopping", signal);
-  server.stop();
-  // Running jobs get the grace period, then are canceled: their containers are removed.
+  // The API and the runner stop side by side: a handler waiting for a job (DELETE) ends
+  // as soon as the runner lets the job go. Running jobs get the grace period, then are
+  // stopped; each stopped step ends within the runtime's kill grace.
+  std::thread api_stop([&server] { server.stop(); });
   runner.shutdown(std::chrono::milliseconds(static_cast<long>(config.shutdown_grace * 1000)));
+  api_stop.join();
+  recovery.join();
   spdlog::info("dray stopped");
   return 0;
 }

@@ -58,6 +58,7 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   config.step_timeout = parseSeconds("DRAY_STEP_TIMEOUT", envOr("DRAY_STEP_TIMEOUT", "0"));
   config.shutdown_grace = parseSeconds("DRAY_SHUTDOWN_GRACE", envOr("DRAY_SHUTDOWN_GRACE", "10"));
   config.log_limit = parseNumber("DRAY_LOG_LIMIT", envOr("DRAY_LOG_LIMIT", "8388608"), 0, 1ul << 40);
+  config.job_log_limit = parseNumber("DRAY_JOB_LOG_LIMIT", envOr("DRAY_JOB_LOG_LIMIT", "67108864"), 0, 1ul << 40);
   config.instance = envOr("DRAY_INSTANCE", "dray");
   if (config.instance.empty() || config.instance.find_first_of("=, ") != std::string::npos) {
     throw std::invalid_argument("DRAY_INSTANCE must be a non-empty name without '=', ',' or spaces");
@@ -88,9 +89,20 @@ std::string usage() {
          "  -p, --port PORT   listen port (default 3000; 0 picks a free one)\n"
          "environment: LOG_LEVEL, LOG_FORMAT, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_QUEUE, DRAY_PLUGIN_PATH,\n"
          "             DRAY_RUNTIME, DRAY_STEP_TIMEOUT, DRAY_SHUTDOWN_GRACE, DRAY_INSTANCE, DRAY_LOG_LIMIT,\n"
-         "             DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL, REDIS_PORT (see README.md)\n"
+         "             DRAY_JOB_LOG_LIMIT, DRAY_MEMORY_LIMIT, DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL,\n"
+         "             REDIS_PORT (see README.md)\n"
          "  DRAY_ALLOWED_IMAGES  comma-separated image patterns steps may run ('*' within one path\n"
-         "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n";
+         "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n"
+         "security (see docs/security.md):\n"
+         "  DRAY_LISTEN          IP address to listen on (default 0.0.0.0)\n"
+         "  DRAY_TOKEN           one admin bearer token (named 'default'), at least 16 characters\n"
+         "  DRAY_TOKENS_FILE     file of 'name role token' lines (roles admin, user, read), mode 0400/0600\n"
+         "  DRAY_METRICS_PUBLIC  1: GET /metrics needs no token\n"
+         "  DRAY_TLS_CERT, DRAY_TLS_KEY  PEM certificate and key: HTTPS only\n"
+         "  DRAY_TLS_CLIENT_CA   PEM CA that must have signed every client's certificate (mTLS)\n"
+         "  DRAY_MAX_CONNECTIONS_PER_IP (64), DRAY_MAX_CONNECTIONS (4096), DRAY_HEADER_TIMEOUT (10 s),\n"
+         "  DRAY_BODY_TIMEOUT (30 s), DRAY_IDLE_TIMEOUT (60 s), DRAY_MAX_HEADER_BYTES (16384),\n"
+         "  DRAY_MAX_HEADER_FIELDS (100): limits of the HTTP front\n";
 }
 
 }  // namespace dray::core

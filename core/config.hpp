@@ -22,6 +22,7 @@ struct Config {
   double shutdown_grace = 10;             ///< DRAY_SHUTDOWN_GRACE: s running jobs get on SIGTERM
   std::string instance = "dray";          ///< DRAY_INSTANCE: labels our containers, owns our jobs
   std::size_t log_limit = 8u << 20;       ///< DRAY_LOG_LIMIT: output bytes logged per step
+  std::size_t job_log_limit = 64u << 20;  ///< DRAY_JOB_LOG_LIMIT: output bytes logged per job
   std::vector<std::string> allowed_images;  ///< DRAY_ALLOWED_IMAGES: image patterns; empty = any
 };
 

@@ -24,16 +24,37 @@ class DelimitedSink final : public sdk::ByteSink {
     splitter_.finish([this](std::string_view piece, bool ends_line) { onPiece(piece, ends_line); });
   }
 
+  /// After finish(): why the output was not cut as asked, for the job log ("" when both
+  /// markers were seen). A begin never seen explains an empty next input; an end never seen
+  /// means everything after the begin was passed on. `step` names the step ("step 2").
+  std::string missingMarkerNotice(const std::string& step) const {
+    if (!seen_begin_) {
+      return "beginDelimiter \"" + begin_ + "\" never seen in " + step + "'s output; the next step gets empty input";
+    }
+    if (!seen_end_) {
+      return "endDelimiter \"" + end_ + "\" never seen in " + step +
+             "'s output after beginDelimiter; all that followed was passed on";
+    }
+    return "";
+  }
+
  private:
   void onPiece(std::string_view piece, bool ends_line) {
     // Only a line that arrived whole can be a marker.
     const bool whole = line_start_ && ends_line;
-    if (whole && piece == end_) capturing_ = false;
+    if (whole && piece == end_ && capturing_) {
+      capturing_ = false;
+      seen_end_ = true;  // an end before any begin ends nothing, so it does not count
+    }
     if (capturing_) {
       next_.write(piece);
       if (ends_line) next_.write("\n");
     }
-    if (whole && piece == begin_) capturing_ = true;
+    if (whole && piece == begin_ && !capturing_) {
+      capturing_ = true;
+      seen_begin_ = true;
+      seen_end_ = false;  // this section needs its own end
+    }
     line_start_ = ends_line;
   }
 
@@ -42,6 +63,8 @@ class DelimitedSink final : public sdk::ByteSink {
   std::string end_;
   bool capturing_ = false;
   bool line_start_ = true;
+  bool seen_begin_ = false;
+  bool seen_end_ = false;
   LineSplitter splitter_;
 };
 

@@ -25,15 +25,37 @@ void JobLogWriter::finish() {
   commit();
 }
 
+namespace {
+
+constexpr std::string_view kStepLimitNotice =
+    "dray: log limit reached (DRAY_LOG_LIMIT); further output of this step is not logged (it is still passed on)";
+constexpr std::string_view kJobLimitNotice =
+    "dray: job log limit reached (DRAY_JOB_LOG_LIMIT); further output of this job is not logged "
+    "(it is still passed on)";
+
+}  // namespace
+
 void JobLogWriter::collect(std::string_view piece, bool ends_line, bool in_chunk) {
-  if (budget_.exhausted) return;
-  if (piece.size() > budget_.remaining) {
+  JobLogBudget* job = budget_.job;
+  if (budget_.exhausted || (job && job->exhausted)) return;
+  const std::size_t cost = piece.size() + kLogLineOverhead;
+  // The step's limit is checked first: its notice tells the user more than the job's.
+  if (cost > budget_.remaining) {
     budget_.exhausted = true;
-    copyLine("dray: log limit reached; further output of this step is not logged (it is still passed on)", "");
+    copyLine(kStepLimitNotice, "");
     return;
   }
-  budget_.remaining -= piece.size();
+  if (job && cost > job->remaining) {
+    job->exhausted = true;
+    copyLine(kJobLimitNotice, "");
+    return;
+  }
+  budget_.remaining -= cost;
   ++budget_.lines_logged;
+  if (job) {
+    job->remaining -= cost;
+    ++job->lines_logged;
+  }
   if (in_chunk && ends_line) {
     const std::size_t offset = copied_.size();
     if (masker_ && masker_->maskInto(piece, copied_)) {

@@ -15,20 +15,34 @@ namespace dray::core {
 /// Marks a log line that was cut because it exceeded the line limit.
 inline constexpr std::string_view kContinuedMarker = " [dray: line continues]";
 
-/// How many bytes of container output a step may still put into the job log (stdout and
-/// stderr together). Used by one worker thread.
+/// What a log line costs beyond its bytes: its newline plus what storage spends per entry
+/// (a std::string in the memory storage is 32 bytes; a Redis list node is about as much).
+/// Without it a flood of empty lines would be free: 60 MiB of "\n" made 62,914,560 entries.
+inline constexpr std::size_t kLogLineOverhead = 32;
+
+/// How much of the job log container output may still take: one per step (DRAY_LOG_LIMIT),
+/// optionally drawing on one per job (DRAY_JOB_LOG_LIMIT) that all the job's step budgets
+/// share. A line costs its bytes plus kLogLineOverhead and is logged only when every budget
+/// in the chain can pay. Used by one worker thread.
 struct JobLogBudget {
+  /// `limit` bytes; `job_budget` (not owned, outlives this; null: no job-wide limit) is
+  /// charged for every line this budget pays for.
+  explicit JobLogBudget(std::size_t limit, JobLogBudget* job_budget = nullptr)
+      : remaining(limit), job(job_budget) {}
+
   std::size_t remaining;
-  bool exhausted = false;
+  bool exhausted = false;        ///< its "limit reached" line was written
   std::size_t lines_logged = 0;  ///< for the metrics
+  JobLogBudget* job;
 };
 
 /// Turns a step's stdout and stderr chunks into job log lines, in arrival order, and
 /// appends each chunk's complete lines to storage in one batch. Lines are handed on as
 /// views into the chunk; only a line carried over from the previous chunk or cut for
 /// length is copied, into a buffer reused for every batch, so steady output costs no
-/// allocation per line. Once `budget` is spent, one "dray:" line says so and further
-/// lines are dropped (they are still passed on to the next step). One per step; one thread.
+/// allocation per line. Once `budget` (or the job budget it draws on) is spent, one "dray:"
+/// line says so and further lines are dropped (they are still passed on to the next step).
+/// One per step; one thread.
 ///
 /// Masking secrets is a stage of this writer, so every storage gets masked lines: with a
 /// `masker` (not owned, outlives the writer), a line holding a secret is written masked

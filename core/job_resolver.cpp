@@ -26,7 +26,10 @@ namespace {
 
 // Refuses a source that is not an image reference, or one the policy does not allow.
 // Every spelling of an image is normalised first, so no spelling slips past a pattern.
-void checkImage(const std::string& source, std::size_t index, const ImagePolicy& images) {
+// Returns the normalised reference, which is what the engine gets: given the client's
+// spelling, docker would also try a bare name as the prefix of a local image id, and run
+// the digest of `name:tag@digest` whatever the tag says, so either could dodge the policy.
+std::string checkImage(const std::string& source, std::size_t index, const ImagePolicy& images) {
   const std::string where = "steps[" + std::to_string(index) + "].source";
   ImageReference image;
   try {
@@ -34,10 +37,12 @@ void checkImage(const std::string& source, std::size_t index, const ImagePolicy&
   } catch (const ImageReferenceError& e) {
     throw ValidationError(where + " is not a valid image reference: " + e.what());
   }
+  if (!image.digest.empty()) image.tag.clear();  // the digest alone says what runs
   if (!images.allows(image)) {
     throw PolicyError(where + ": image '" + source + "' (" + image.normalized() +
                       ") is not allowed by DRAY_ALLOWED_IMAGES");
   }
+  return image.normalized();
 }
 
 }  // namespace
@@ -51,7 +56,7 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
   const std::vector<sdk::EnvVar> job_env = mergeEnvironment(job.environment, job.secrets);
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const StepDefinition& step = job.steps[i];
-    checkImage(step.source, i, images);
+    const std::string image = checkImage(step.source, i, images);
     sdk::OutputChannel* channel = channels.find(step.output);
     if (!channel) {
       throw ValidationError("steps[" + std::to_string(i) + "].output '" + step.output +
@@ -61,7 +66,8 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
     out.spec.job_id = id;
     out.spec.index = i;
     out.spec.name = step.name;
-    out.spec.image = step.source;  // docker reads every valid spelling the same way
+    out.spec.image = image;
+    out.source = step.source;
     out.spec.refresh = step.refresh;
     out.spec.env = mergeEnvironment(job_env, step.environment);
     out.spec.output = step.output;

@@ -12,7 +12,8 @@ namespace dray::core {
 
 /// A step ready for the runner: plain data plus the channel that captures its output.
 struct ResolvedStep {
-  sdk::StepSpec spec;
+  sdk::StepSpec spec;           ///< spec.image is the normalised reference the engine runs
+  std::string source;           ///< the image as the client wrote it, for records and messages
   sdk::OutputChannel* channel = nullptr;
   std::string begin_delimiter;  ///< both empty = pass everything on
   std::string end_delimiter;

@@ -14,7 +14,7 @@ namespace {
 std::string describeStep(const ResolvedStep& step) {
   std::string text = "step " + std::to_string(step.spec.index + 1);
   if (!step.spec.name.empty()) text += " \"" + step.spec.name + "\"";
-  return text + " (" + step.spec.image + ")";
+  return text + " (" + step.source + ")";
 }
 
 std::string seconds(double value) {
@@ -32,7 +32,8 @@ TimePoint after(TimePoint now, double seconds) {
 }  // namespace
 
 JobRunner::JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options)
-    : storage_(storage), executor_(runtime, storage, options.instance), options_(std::move(options)) {
+    : storage_(storage), executor_(runtime, storage, options.instance), options_(std::move(options)),
+      held_(options_.held) {
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
   watchdog_ = std::thread([this] { watchdogLoop(); });
 }
@@ -54,7 +55,9 @@ void JobRunner::submit(ResolvedJob job) {
 bool JobRunner::cancel(const std::string& id) {
   std::unique_lock lock(mutex_);
   if (auto it = running_.find(id); it != running_.end()) {
-    stopLocked(it->second, "canceled", sdk::kStatusCanceled);
+    auto source = stopLocked(it->second, "canceled", sdk::kStatusCanceled);
+    lock.unlock();
+    source.request_stop();  // outside the lock: stop callbacks run on this thread
     return true;
   }
   auto queued = findQueuedLocked(id);
@@ -65,6 +68,14 @@ bool JobRunner::cancel(const std::string& id) {
   JobLogger(storage_, id).warn("canceled before it started");
   finishJob(id, sdk::kStatusCanceled);
   return true;
+}
+
+void JobRunner::release() {
+  {
+    std::lock_guard lock(mutex_);
+    held_ = false;
+  }
+  wake_.notify_all();
 }
 
 bool JobRunner::waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout) {
@@ -97,14 +108,17 @@ void JobRunner::shutdown(std::chrono::milliseconds grace) {
     JobLogger(storage_, job.id).error("not run: dray shut down before the job started");
     finishJob(job.id, sdk::kStatusError);
   }
+  std::vector<std::stop_source> to_stop;
   {
     std::unique_lock lock(mutex_);
     if (!changed_.wait_for(lock, grace, [this] { return running_.empty(); })) {
       for (auto& [id, active] : running_) {
-        stopLocked(active, "interrupted: dray shut down before the job finished", sdk::kStatusError);
+        to_stop.push_back(stopLocked(active, "interrupted: dray shut down before the job finished", sdk::kStatusError));
+        spdlog::warn("shutdown: stopping job {} (still running after the grace period)", id);
       }
     }
   }
+  for (auto& source : to_stop) source.request_stop();
   for (auto& worker : workers_) worker.join();
   {
     std::lock_guard lock(mutex_);
@@ -124,11 +138,11 @@ std::size_t JobRunner::running() const {
   return running_.size();
 }
 
-void JobRunner::stopLocked(Active& active, std::string reason, const char* status) {
-  if (active.stop.stop_requested()) return;  // the first reason wins
+std::stop_source JobRunner::stopLocked(Active& active, std::string reason, const char* status) {
+  if (!active.reason.empty()) return std::stop_source(std::nostopstate);  // the first reason wins
   active.reason = std::move(reason);
   active.final_status = status;
-  active.stop.request_stop();  // the runtime kills the container; the step then fails
+  return active.stop;  // the caller requests the stop once the lock is released
 }
 
 void JobRunner::watchdogLoop() {
@@ -136,15 +150,24 @@ void JobRunner::watchdogLoop() {
   while (!stopped_) {
     const auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
+    std::vector<std::stop_source> to_stop;
     for (auto& [id, active] : running_) {
-      if (active.stop.stop_requested()) continue;
+      if (!active.reason.empty()) continue;
       if (now >= active.job_deadline) {
-        stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed", sdk::kStatusError);
+        to_stop.push_back(stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed",
+                                     sdk::kStatusError));
       } else if (now >= active.step_deadline) {
-        stopLocked(active, "timed out after " + seconds(active.step_timeout), sdk::kStatusError);
+        to_stop.push_back(stopLocked(active, "timed out after " + seconds(active.step_timeout), sdk::kStatusError));
       } else {
         next = std::min({next, active.job_deadline, active.step_deadline});
       }
+    }
+    if (!to_stop.empty()) {
+      // Stop callbacks run on this thread: never with the runner's lock held.
+      lock.unlock();
+      for (auto& source : to_stop) source.request_stop();
+      lock.lock();
+      continue;
     }
     wake_.wait_until(lock, next);
   }
@@ -155,7 +178,7 @@ void JobRunner::workerLoop() {
     ResolvedJob job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [this] { return stopping_ || (!held_ && !queue_.empty()); });
       if (queue_.empty()) return;  // stopping, nothing left
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -212,15 +235,17 @@ void JobRunner::execute(const ResolvedJob& job) {
   std::future<std::unique_ptr<PreparedStep>> ahead;
   std::future<void> cleanup;
   storage_.setTimes(job.id, nowRfc3339(), "");
+  JobLogBudget job_budget{options_.job_log_limit};  // all steps together: DRAY_JOB_LOG_LIMIT
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const ResolvedStep& step = job.steps[i];
     beginStep(job.id, step);
     const std::string started_at = nowRfc3339();
     const auto started = Clock::now();
     recordStep(job, step, "running", -1, started_at);
-    JobLogBudget budget{options_.log_limit};  // per step: a chatty step never hides the next one's output
+    JobLogBudget budget{options_.log_limit, &job_budget};  // per step: a chatty step never hides the next one's output
     std::unique_ptr<PreparedStep> current;
     std::string failure;
+    std::string engine_note;  // what the engine failed to do, said even when the stop was ours
     int exit_code = -1;
     try {
       if (stop.stop_requested()) throw std::runtime_error("stopped");
@@ -232,6 +257,9 @@ void JobRunner::execute(const ResolvedJob& job) {
       }
       exit_code = executor_.run(*current, *input, stop, budget);
       if (exit_code != 0) failure = "exited with code " + std::to_string(exit_code);
+    } catch (const sdk::EngineUnresponsive& e) {
+      metrics_.engineError();
+      failure = engine_note = e.what();
     } catch (const sdk::EngineError& e) {
       if (!stop.stop_requested()) metrics_.engineError();
       failure = e.what();
@@ -241,15 +269,20 @@ void JobRunner::execute(const ResolvedJob& job) {
     metrics_.logLines(budget.lines_logged);
     metrics_.stepFinished(failure.empty(), std::chrono::duration<double>(Clock::now() - started).count());
     const char* status = sdk::kStatusError;
-    if (stop.stop_requested()) {
+    {
+      // A stop counts from the moment its reason is recorded (cancel has answered 202 by
+      // then), even if the step ended on its own before the stop was requested.
       std::lock_guard lock(mutex_);
       const Active& active = running_.at(job.id);
-      failure = active.reason;
-      status = active.final_status;
+      if (!active.reason.empty()) {
+        failure = active.reason;
+        status = active.final_status;
+      }
     }
     if (!failure.empty()) {
       if (masker) failure = masker->mask(failure);  // an engine message may quote the env
       const bool canceled = status == sdk::kStatusCanceled;
+      if (!engine_note.empty() && engine_note != failure) job_log.error(engine_note);
       job_log.error(canceled ? "canceled during " + describeStep(step) + "; later steps not run"
                              : describeStep(step) + " failed: " + failure + "; later steps not run");
       spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
@@ -275,7 +308,7 @@ void JobRunner::execute(const ResolvedJob& job) {
 
 void JobRunner::recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
                            const std::string& started_at) {
-  sdk::StepRecord record{step.spec.name, step.spec.image, state, exit_code, started_at, ""};
+  sdk::StepRecord record{step.spec.name, step.source, state, exit_code, started_at, ""};
   if (std::string(state) != "running") record.finished_at = nowRfc3339();
   try {
     storage_.setStep(job.id, step.spec.index, record);

@@ -25,6 +25,8 @@ struct RunnerOptions {
   std::size_t spool_memory = 1 << 20;   ///< bytes between steps kept in RAM
   std::size_t log_limit = 8u << 20;     ///< stdout/stderr bytes logged per step
   std::string instance = "dray";        ///< labels containers, owns jobs (restart recovery)
+  bool held = false;                    ///< accept jobs but run none until release()
+  std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job, all steps together
 };
 
 /// The queue is full: try again later (HTTP 429).
@@ -57,6 +59,9 @@ class JobRunner {
   /// removed, later steps skipped, and ends `canceled`. False if the job is not active.
   bool cancel(const std::string& id);
 
+  /// Lets workers take jobs (after start-up recovery, when started with `held`).
+  void release();
+
   /// Waits until the job is neither queued nor running. False on timeout.
   bool waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout);
 
@@ -87,8 +92,9 @@ class JobRunner {
   void watchdogLoop();
   void execute(const ResolvedJob& job);
   void beginStep(const std::string& id, const ResolvedStep& step);
-  // Both require mutex_ held.
-  void stopLocked(Active& active, std::string reason, const char* status);
+  // Both require mutex_ held. stopLocked records why and returns the source to stop
+  // (empty when already stopping); request_stop() it after releasing the lock.
+  std::stop_source stopLocked(Active& active, std::string reason, const char* status);
   std::deque<ResolvedJob>::const_iterator findQueuedLocked(const std::string& id) const;
   void finishJob(const std::string& id, const char* status);
   void recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
@@ -104,6 +110,7 @@ class JobRunner {
   std::condition_variable changed_;   // a job left the queue or finished
   std::deque<ResolvedJob> queue_;
   std::map<std::string, Active> running_;
+  bool held_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
   std::vector<std::thread> workers_;

@@ -3,11 +3,17 @@
 #include <Poco/String.h>
 #include <Poco/UUIDGenerator.h>
 
+#include "dray/sdk/errors.hpp"
 #include "job_codec.hpp"
 #include "job_resolver.hpp"
 #include "metrics.hpp"
 
 namespace dray::core {
+
+JobService::JobService(sdk::Storage& storage, JobRunner& runner, const ChannelSet& channels, ServiceOptions options)
+    : storage_(storage), runner_(runner), channels_(channels), options_(std::move(options)),
+      orphans_(storage, [&runner](const std::string& id) { return runner.state(id).has_value(); },
+               options_.write_settle_time) {}
 
 std::string JobService::newJobId() {
   return Poco::toUpper(Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
@@ -28,12 +34,21 @@ CreatedJob JobService::create(const std::string& body, const std::string& creato
   record.creator = creator;
   record.name = decoded.definition.name;
   record.created_at = nowRfc3339();
-  for (const auto& step : resolved.steps) record.steps.push_back({step.spec.name, step.spec.image, "pending", -1, "", ""});
-  storage_.createJob(record);
+  for (const auto& step : resolved.steps) record.steps.push_back({step.spec.name, step.source, "pending", -1, "", ""});
+  try {
+    storage_.createJob(record);
+  } catch (const sdk::StorageError&) {
+    orphans_.watch(id);  // the answer is 503; should the record land anyway, it is ended
+    throw;
+  }
   try {
     runner_.submit(std::move(resolved));
   } catch (...) {
-    storage_.deleteJob(id);  // never leave a record that no worker will finish
+    try {
+      storage_.deleteJob(id);  // never leave a record that no worker will finish
+    } catch (const sdk::StorageError&) {
+      orphans_.watch(id);
+    }
     throw;
   }
   return created;
@@ -48,9 +63,9 @@ std::optional<JobView> JobService::find(const std::string& id) {
 }
 
 CancelOutcome JobService::cancel(const std::string& id) {
-  auto record = storage_.getJob(id);
-  if (!record) return CancelOutcome::kUnknownJob;
-  return runner_.cancel(id) ? CancelOutcome::kCanceled : CancelOutcome::kAlreadyFinished;
+  // The runner first: canceling a job it holds needs no storage (which may be away).
+  if (runner_.cancel(id)) return CancelOutcome::kCanceled;
+  return storage_.getJob(id) ? CancelOutcome::kAlreadyFinished : CancelOutcome::kUnknownJob;
 }
 
 bool JobService::remove(const std::string& id) {

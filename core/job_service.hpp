@@ -8,6 +8,7 @@
 #include "dray/sdk/storage.hpp"
 #include "image_policy.hpp"
 #include "job_runner.hpp"
+#include "orphan_reconciler.hpp"
 
 namespace dray::core {
 
@@ -24,6 +25,8 @@ struct ServiceOptions {
   std::string instance = "dray";     ///< recorded as the job's owner
   double default_step_timeout = 0;   ///< seconds; 0 = none
   ImagePolicy image_policy;          ///< DRAY_ALLOWED_IMAGES; the default allows every image
+  /// How long a storage write reported as failed may still land (Redis: its patience).
+  std::chrono::milliseconds write_settle_time{std::chrono::seconds(10)};
 };
 
 /// The job as the API shows it: the record plus where the runner has it.
@@ -37,8 +40,7 @@ enum class CancelOutcome { kUnknownJob, kAlreadyFinished, kCanceled };
 
 class JobService {
  public:
-  JobService(sdk::Storage& storage, JobRunner& runner, const ChannelSet& channels, ServiceOptions options = {})
-      : storage_(storage), runner_(runner), channels_(channels), options_(std::move(options)) {}
+  JobService(sdk::Storage& storage, JobRunner& runner, const ChannelSet& channels, ServiceOptions options = {});
 
   /// Validates, stores and queues a job. Throws ValidationError for bad input and
   /// QueueFull when too many jobs wait (nothing is stored then). `creator` names the API
@@ -66,6 +68,7 @@ class JobService {
   JobRunner& runner_;
   const ChannelSet& channels_;
   ServiceOptions options_;
+  OrphanReconciler orphans_;  // settles creates whose outcome storage did not confirm
 };
 
 }  // namespace dray::core

@@ -54,8 +54,9 @@ sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
 std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, std::size_t spool_memory,
                                                     std::stop_token stop, const SecretMasker* masker) const {
   auto prepared = std::make_unique<PreparedStep>(storage_, step.spec.job_id, spool_memory, masker);
+  prepared->index_ = step.spec.index;
   try {
-    runtime_.ensureImage(step.spec.image, step.spec.refresh, prepared->log_);
+    runtime_.ensureImage(step.spec.image, step.spec.refresh, prepared->log_, stop);
     sdk::ByteSink* next = prepared->output_.get();
     if (!step.begin_delimiter.empty()) {
       next = &prepared->delimited_.emplace(*next, step.begin_delimiter, step.end_delimiter);
@@ -67,7 +68,7 @@ std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, st
     if (container.image != step.spec.image) {
       throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's image; refused");
     }
-    if (!stop.stop_requested()) prepared->container_ = runtime_.prepare(container);
+    if (!stop.stop_requested()) prepared->container_ = runtime_.prepare(container, stop);
   } catch (...) {
     prepared->failure_ = std::current_exception();
   }
@@ -87,7 +88,12 @@ int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_toke
   sdk::RunIo io{input, out, err};
   int exit_code = step.container_->run(io, hook, stop);
   log.finish();
-  if (step.delimited_) step.delimited_->finish();
+  if (step.delimited_) {
+    step.delimited_->finish();
+    // Explains an empty (or uncut) next input; the job still completes, as it always did.
+    const std::string notice = step.delimited_->missingMarkerNotice("step " + std::to_string(step.index_ + 1));
+    if (exit_code == 0 && !notice.empty()) step.log_.warn(notice);
+  }
   return exit_code;
 }
 

@@ -40,6 +40,7 @@ class PreparedStep {
   friend class StepExecutor;
   // Declared in construction order: the container goes first, the log last.
   DeferredJobLogger log_;
+  std::size_t index_ = 0;  // 0-based, for the job log
   std::unique_ptr<Spool> output_;
   std::optional<DelimitedSink> delimited_;
   sdk::CapturePtr capture_;

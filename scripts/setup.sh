@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${DRAY_BUILD_DIR:-$root/build}"
 
 packages=(cmake g++ make libpoco-dev libboost-dev libboost-filesystem-dev libspdlog-dev catch2
-          redis-server docker.io busybox-static curl debootstrap socat openssl)
+          redis-server docker.io busybox-static curl debootstrap socat openssl libssl-dev)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

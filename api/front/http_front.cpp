@@ -156,10 +156,11 @@ void HttpFront::dispatch(Connection& connection) {
   if (!request) return;
   bool keep_alive = connection.keepAlive();
   handlers_->post([this, id = connection.id(), keep_alive, request = std::move(*request)]() mutable {
+    const bool head_only = request.method == "HEAD";  // the length is announced, the body never sent
     Response response = handler_(request);
     const bool keep = keep_alive && !stopping_;
     std::string head = encodeHead(response, keep);
-    if (!hasBody(response.status)) response.body.clear();
+    if (!hasBody(response.status) || head_only) response.body.clear();
     {
       std::lock_guard lock(completions_mutex_);
       completions_.push_back({id, std::move(head), std::move(response.body), keep});

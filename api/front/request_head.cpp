@@ -1,10 +1,8 @@
 #include "request_head.hpp"
 
 #include <algorithm>
+#include <cctype>
 
-#include <Poco/MemoryStream.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/NetException.h>
 #include <Poco/String.h>
 
 namespace dray::api {
@@ -81,36 +79,79 @@ std::size_t findHeadEnd(std::string_view buffer) {
   return 0;
 }
 
+namespace {
+
+bool isTokenChar(unsigned char c) {
+  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool isToken(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return isTokenChar(c); });
+}
+
+// Visible characters, spaces and tabs: no CR, LF, NUL or other controls inside a value.
+bool isFieldValue(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); });
+}
+
+std::string_view trimBlanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The next line of `head` without its LF (and CR), advancing `head`.
+std::string_view nextLine(std::string_view& head) {
+  auto end = head.find('\n');
+  std::string_view line = head.substr(0, end);
+  head.remove_prefix(end == std::string_view::npos ? head.size() : end + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace
+
+// Parsed by hand, strictly, rather than with Poco's MessageHeader: that one keeps
+// "Content-Length :" as another field, skips lines without a colon, unfolds continuation
+// lines and decodes RFC 2047 words, each a way for a request to mean one thing to a proxy
+// in front of dray and another to dray (request smuggling).
 std::variant<RequestHead, HeadError> parseRequestHead(std::string_view head, std::size_t max_fields,
                                                       std::size_t max_body) {
   while (!head.empty() && (head.front() == '\r' || head.front() == '\n')) head.remove_prefix(1);
-  // Lines minus the request line and the blank line: counted here so the answer is a
-  // precise 431, not Poco's generic "too many fields".
+  // Lines minus the request line and the blank line.
   std::size_t lines = static_cast<std::size_t>(std::count(head.begin(), head.end(), '\n'));
   if (lines >= 2 && lines - 2 > max_fields) {
     return HeadError{431, "more than " + std::to_string(max_fields) + " header fields"};
   }
-  if (head.find('\0') != std::string_view::npos) return HeadError{400, "NUL byte in the request head"};
-  Poco::Net::HTTPRequest request;
-  try {
-    Poco::MemoryInputStream in(head.data(), head.size());
-    request.setFieldLimit(static_cast<int>(max_fields));
-    request.read(in);
-  } catch (const Poco::Exception& e) {
-    return HeadError{400, "malformed request head: " + e.message()};
-  }
   RequestHead parsed;
-  parsed.method = request.getMethod();
-  parsed.target = request.getURI();
-  parsed.version = request.getVersion();
+  std::string_view request_line = nextLine(head);
+  auto first = request_line.find(' ');
+  auto second = first == std::string_view::npos ? first : request_line.find(' ', first + 1);
+  if (second == std::string_view::npos || request_line.find(' ', second + 1) != std::string_view::npos) {
+    return HeadError{400, "malformed request line"};
+  }
+  parsed.method = std::string(request_line.substr(0, first));
+  parsed.target = std::string(request_line.substr(first + 1, second - first - 1));
+  parsed.version = std::string(request_line.substr(second + 1));
+  if (!isToken(parsed.method) || parsed.target.empty() || !isFieldValue(parsed.target) ||
+      parsed.target.find_first_of(" \t") != std::string::npos) {
+    return HeadError{400, "malformed request line"};
+  }
   if (parsed.version != "HTTP/1.1" && parsed.version != "HTTP/1.0") {
     if (parsed.version.rfind("HTTP/", 0) != 0) return HeadError{400, "malformed request line"};
     return HeadError{505, "HTTP version " + parsed.version + " is not supported"};
   }
-  if (parsed.method.empty() || parsed.target.empty() || parsed.target.front() != '/') {
-    return HeadError{400, "the request target must be a path starting with '/'"};
+  if (parsed.target.front() != '/') return HeadError{400, "the request target must be a path starting with '/'"};
+  for (std::string_view line = nextLine(head); !line.empty(); line = nextLine(head)) {
+    if (line.front() == ' ' || line.front() == '\t') return HeadError{400, "folded header lines are refused"};
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) return HeadError{400, "a header line without ':'"};
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = trimBlanks(line.substr(colon + 1));
+    if (!isToken(name)) return HeadError{400, "malformed header field name"};
+    if (!isFieldValue(value)) return HeadError{400, "control character in header field " + std::string(name)};
+    parsed.fields.emplace_back(std::string(name), std::string(value));
   }
-  for (const auto& [name, value] : request) parsed.fields.emplace_back(name, value);
   if (auto error = applyFraming(parsed, max_body)) return *error;
   std::string connection = parsed.field("Connection").value_or("");
   parsed.keep_alive = parsed.version == "HTTP/1.1" ? !hasToken(connection, "close") : hasToken(connection, "keep-alive");

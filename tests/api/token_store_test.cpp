@@ -56,7 +56,10 @@ TEST_CASE("a bad tokens file stops start-up without quoting a token", "[api][aut
   const std::string secret = "very-secret-token-0123456789";
   CHECK_THAT(loadError("", writeFile(dir, "ci user " + secret + "\n", 0644)), Catch::Contains("mode 0644"));
   CHECK_THAT(loadError("", writeFile(dir, "ci user " + secret + "\n", 0440)), Catch::Contains("others than its owner"));
-  CHECK_THAT(loadError("", writeFile(dir, "ci boss " + secret + "\n", 0600)), Catch::Contains("role must be"));
+  CHECK_THAT(loadError("", writeFile(dir, "ci boss " + secret + "\n", 0600)), Catch::Contains("role must be") && Catch::Contains("'boss'"));
+  // Role and token swapped: the token lands in the role column and must not be quoted.
+  CHECK_THAT(loadError("", writeFile(dir, "ci " + secret + " user\n", 0600)),
+             Catch::Contains("role must be") && Catch::Contains("28-character") && !Catch::Contains(secret));
   CHECK_THAT(loadError("", writeFile(dir, "ci user\n", 0600)), Catch::Contains("line 1: expected 'name role token'"));
   CHECK_THAT(loadError("", writeFile(dir, "ci user " + secret + " extra\n", 0600)), Catch::Contains("expected"));
   CHECK_THAT(loadError("", writeFile(dir, "ci user short\n", 0600)), Catch::Contains("shorter than 16"));

@@ -67,6 +67,16 @@ TEST_CASE("bad settings are refused with their name", "[core][config]") {
   CHECK_NOTHROW(dray::core::configureLogging("info"));
 }
 
+TEST_CASE("DRAY_JOB_LOG_LIMIT: 64 MiB by default, a whole number of bytes", "[core][config]") {
+  EnvGuard env;
+  const char* argv[] = {"dray"};
+  CHECK(loadConfig(1, argv, "").job_log_limit == 64u << 20);
+  env.set("DRAY_JOB_LOG_LIMIT", "1000");
+  CHECK(loadConfig(1, argv, "").job_log_limit == 1000);
+  env.set("DRAY_JOB_LOG_LIMIT", "lots");
+  CHECK_THROWS_WITH(loadConfig(1, argv, ""), Catch::Contains("DRAY_JOB_LOG_LIMIT"));
+}
+
 TEST_CASE("DRAY_ALLOWED_IMAGES: comma-separated patterns, a malformed one stops start-up", "[core][config][image]") {
   const char* argv[] = {"dray"};
   CHECK(loadConfig(1, argv, "/p").allowed_images.empty());  // unset: any image
@@ -83,4 +93,13 @@ TEST_CASE("DRAY_ALLOWED_IMAGES: comma-separated patterns, a malformed one stops 
                              Catch::Contains("upper-case"));
   }
   CHECK_THAT(dray::core::usage(), Catch::Contains("DRAY_ALLOWED_IMAGES"));
+}
+
+TEST_CASE("usage names every security setting", "[core][config]") {
+  for (const char* name : {"DRAY_LISTEN", "DRAY_TOKEN", "DRAY_TOKENS_FILE", "DRAY_METRICS_PUBLIC", "DRAY_TLS_CERT",
+                           "DRAY_TLS_KEY", "DRAY_TLS_CLIENT_CA", "DRAY_ALLOWED_IMAGES", "DRAY_MAX_CONNECTIONS_PER_IP",
+                           "DRAY_MAX_CONNECTIONS", "DRAY_HEADER_TIMEOUT", "DRAY_BODY_TIMEOUT", "DRAY_IDLE_TIMEOUT",
+                           "DRAY_MAX_HEADER_BYTES", "DRAY_MAX_HEADER_FIELDS", "docs/security.md"}) {
+    CHECK_THAT(dray::core::usage(), Catch::Contains(name));
+  }
 }

@@ -38,9 +38,11 @@ TEST_CASE("over-long log lines are split and marked", "[core][joblog]") {
 }
 
 TEST_CASE("output beyond the log budget is dropped after one notice", "[core][joblog]") {
+  using dray::core::kLogLineOverhead;
   dray::plugins::storage::memory::MemoryStorage storage;
   storage.createJob(dray::test::jobRecord("J", 2, "{}"));
-  dray::core::JobLogBudget budget{10};
+  // Exactly the first two lines: their bytes plus the per-line overhead each.
+  dray::core::JobLogBudget budget{5 + 3 + 2 * kLogLineOverhead};
   {
     JobLogWriter step1(storage, "J", budget);
     step1.onStdout("12345\n678\n");
@@ -54,5 +56,64 @@ TEST_CASE("output beyond the log budget is dropped after one notice", "[core][jo
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == "12345");
   CHECK(lines[1] == "678");
-  CHECK_THAT(lines[2], Catch::StartsWith("dray: log limit reached"));
+  CHECK_THAT(lines[2], Catch::StartsWith("dray: log limit reached (DRAY_LOG_LIMIT)"));
+  CHECK(budget.lines_logged == 2);
+}
+
+TEST_CASE("empty lines are not free: a flood of newlines stays bounded", "[core][joblog]") {
+  dray::plugins::storage::memory::MemoryStorage storage;
+  storage.createJob(dray::test::jobRecord("J", 1, "{}"));
+  dray::core::JobLogBudget budget{1000 * dray::core::kLogLineOverhead};
+  JobLogWriter writer(storage, "J", budget);
+  const std::string flood(64 * 1024, '\n');
+  for (int i = 0; i < 16; ++i) writer.onStdout(flood);  // a million empty lines
+  writer.finish();
+  auto lines = storage.readLog("J", 0, SIZE_MAX);
+  REQUIRE(lines.size() == 1001);
+  CHECK(lines[999].empty());
+  CHECK_THAT(lines[1000], Catch::StartsWith("dray: log limit reached"));
+}
+
+TEST_CASE("the job budget spans all steps and says once that it is spent", "[core][joblog]") {
+  using dray::core::JobLogBudget;
+  dray::plugins::storage::memory::MemoryStorage storage;
+  storage.createJob(dray::test::jobRecord("J", 3, "{}"));
+  const std::size_t line = 9 + dray::core::kLogLineOverhead;  // "step N xx"
+  JobLogBudget job{5 * line};
+  for (int step = 1; step <= 3; ++step) {
+    JobLogBudget budget{3 * line, &job};  // each step alone would log three lines
+    JobLogWriter writer(storage, "J", budget);
+    for (int i = 0; i < 3; ++i) writer.onStdout("step " + std::to_string(step) + " " + std::to_string(10 + i) + "\n");
+    writer.finish();
+  }
+  using V = std::vector<std::string>;
+  auto lines = storage.readLog("J", 0, SIZE_MAX);
+  REQUIRE(lines.size() == 6);
+  CHECK(V(lines.begin(), lines.begin() + 5) == V{"step 1 10", "step 1 11", "step 1 12", "step 2 10", "step 2 11"});
+  CHECK_THAT(lines[5], Catch::StartsWith("dray: job log limit reached (DRAY_JOB_LOG_LIMIT)"));
+  CHECK(job.lines_logged == 5);
+  CHECK(job.exhausted);
+}
+
+TEST_CASE("a step's own limit is reported before the job's", "[core][joblog]") {
+  using dray::core::JobLogBudget;
+  dray::plugins::storage::memory::MemoryStorage storage;
+  storage.createJob(dray::test::jobRecord("J", 2, "{}"));
+  JobLogBudget job{1 << 20};
+  {
+    JobLogBudget budget{dray::core::kLogLineOverhead + 1, &job};
+    JobLogWriter writer(storage, "J", budget);
+    writer.onStdout("a\nb\n");
+    writer.finish();
+  }
+  JobLogBudget budget{1 << 20, &job};
+  JobLogWriter writer(storage, "J", budget);
+  writer.onStdout("c\n");
+  writer.finish();
+  auto lines = storage.readLog("J", 0, SIZE_MAX);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "a");
+  CHECK_THAT(lines[1], Catch::StartsWith("dray: log limit reached"));
+  CHECK(lines[2] == "c");  // the next step logs again: only the job budget spans steps
+  CHECK_FALSE(job.exhausted);
 }

@@ -121,7 +121,21 @@ TEST_CASE("an image outside the allow-list is a policy error naming step and ima
   auto policy = core::ImagePolicy::fromSetting("dray-test/*");
   auto allowed = core::decodeJob(R"({"steps":[{"source":"dray-test/script"},{"source":"docker.io/dray-test/upper:1"}]})");
   auto resolved = core::resolveJob(allowed.definition, "JOB", channels, 0, policy);
-  CHECK(resolved.steps[1].spec.image == "docker.io/dray-test/upper:1");  // docker runs what was written
+  CHECK(resolved.steps[0].spec.image == "docker.io/dray-test/script:latest");  // the engine gets one spelling
+  CHECK(resolved.steps[0].source == "dray-test/script");                       // records keep the client's
+  CHECK(resolved.steps[1].spec.image == "docker.io/dray-test/upper:1");
+  // A bare name could be read by docker as an image id prefix, and a tag next to a digest
+  // means nothing to it: neither gets past the policy in the client's spelling.
+  auto short_id = core::decodeJob(R"({"steps":[{"source":"05e12c41"}]})");
+  auto everything = core::ImagePolicy::fromSetting("*");
+  CHECK(core::resolveJob(short_id.definition, "JOB", channels, 0, everything).steps[0].spec.image ==
+        "docker.io/library/05e12c41:latest");
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  auto pinned = core::decodeJob(R"({"steps":[{"source":"dray-test/app:1.0@)" + digest + R"("}]})");
+  auto tags = core::ImagePolicy::fromSetting("dray-test/app:1.*");
+  CHECK_THROWS_AS(core::resolveJob(pinned.definition, "JOB", channels, 0, tags), core::PolicyError);
+  CHECK(core::resolveJob(pinned.definition, "JOB", channels, 0, policy).steps[0].spec.image ==
+        "docker.io/dray-test/app@" + digest);
   auto denied = core::decodeJob(R"({"steps":[{"source":"dray-test/script"},{"source":"library/busybox"}]})");
   try {
     core::resolveJob(denied.definition, "JOB", channels, 0, policy);

@@ -51,3 +51,21 @@ TEST_CASE("delimiters pass on only the marked sections, as the original did", "[
   CHECK(delimited({"no markers at all\n"}, "BEGIN", "END").empty());
   CHECK(delimited({"BEGIN\nnot ended\n"}, "BEGIN", "END") == "not ended\n");
 }
+
+TEST_CASE("delimiters that never matched are explained, naming the step", "[core][delimiters]") {
+  auto notice = [](const std::vector<std::string>& chunks) {
+    dray::test::StringSink out;
+    DelimitedSink sink(out, "BEGIN", "END");
+    for (const auto& chunk : chunks) sink.write(chunk);
+    sink.finish();
+    return sink.missingMarkerNotice("step 2");
+  };
+  CHECK(notice({"noise\nBEGIN\nkeep\nEND\n"}).empty());
+  CHECK(notice({"BEGIN\na\nEND\nBEGIN\nb\nEND"}).empty());  // the last end arrives unterminated
+  CHECK(notice({"no markers\n"}) == "beginDelimiter \"BEGIN\" never seen in step 2's output; the next step gets empty input");
+  CHECK(notice({"END\nno begin\n"}) == notice({""}));  // an end alone ends nothing
+  CHECK(notice({"xBEGIN\n"}) == notice({""}));          // only a whole line is a marker
+  CHECK(notice({"BEGIN\nnot ended\n"}) ==
+        "endDelimiter \"END\" never seen in step 2's output after beginDelimiter; all that followed was passed on");
+  CHECK(notice({"BEGIN\na\nEND\nBEGIN\nb\n"}) == notice({"BEGIN\n"}));  // the last section has no end
+}

@@ -42,7 +42,21 @@ class FakeRuntime final : public sdk::Runtime {
  public:
   void define(const std::string& image, FakeBehaviour behaviour) { behaviours_[image] = std::move(behaviour); }
 
-  void ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) override {
+  /// Core hands runtimes normalised references (docker.io/library/words:latest); the fake
+  /// knows images by the short names tests define them with.
+  static std::string shortName(std::string image) {
+    for (const char* prefix : {"docker.io/library/", "docker.io/"}) {
+      if (image.rfind(prefix, 0) == 0) {
+        image.erase(0, std::string(prefix).size());
+        break;
+      }
+    }
+    if (image.size() > 7 && image.compare(image.size() - 7, 7, ":latest") == 0) image.resize(image.size() - 7);
+    return image;
+  }
+
+  void ensureImage(const std::string& full_image, bool refresh, sdk::Logger& job_log, std::stop_token = {}) override {
+    const std::string image = shortName(full_image);
     std::lock_guard lock(mutex_);
     if (refresh) {
       pulls_.push_back(image);
@@ -51,7 +65,9 @@ class FakeRuntime final : public sdk::Runtime {
     if (!behaviours_.count(image)) throw sdk::ImageUnavailable("cannot pull image " + image + ": not found");
   }
 
-  sdk::PreparedContainerPtr prepare(const sdk::ContainerSpec& spec) override {
+  sdk::PreparedContainerPtr prepare(const sdk::ContainerSpec& full_spec, std::stop_token = {}) override {
+    sdk::ContainerSpec spec = full_spec;
+    spec.image = shortName(spec.image);
     std::lock_guard lock(mutex_);
     prepared_.push_back(spec.image);
     ++alive_;
@@ -59,7 +75,7 @@ class FakeRuntime final : public sdk::Runtime {
   }
 
   std::vector<std::string> listLabelled(const std::string&) override { return {}; }
-  void remove(const std::string&) override {}
+  bool remove(const std::string&) override { return true; }
 
   /// Containers that ran, in start order.
   std::vector<sdk::ContainerSpec> runs() const {

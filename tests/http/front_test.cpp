@@ -137,6 +137,9 @@ TEST_CASE("ambiguous framing gets 400 and the connection closes, so nothing is s
            "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n",
            "POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
            "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+           "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length : 32\r\n\r\n",
+           "POST /jobs HTTP/1.1\r\nHost: x\r\n\rContent-Length: 32\r\n\r\n",
+           "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: =?utf-8?q?32?=\r\n\r\n",
        }) {
     INFO(head);
     RawClient client(dray.port());
@@ -152,6 +155,17 @@ TEST_CASE("ambiguous framing gets 400 and the connection closes, so nothing is s
   REQUIRE(client.send("POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
   CHECK_THAT(client.readUntilClose(5000ms), Catch::StartsWith("HTTP/1.1 501 Not Implemented\r\n"));
   CHECK(dray.get("/jobs").body == "[]");
+}
+
+TEST_CASE("HEAD answers announce a length but carry no body, so pipelining stays in step", "[front]") {
+  DrayProcess dray;
+  RawClient client(dray.port());
+  REQUIRE(client.send("HEAD /healthz HTTP/1.1\r\n\r\nGET /jobs HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  std::string answer = client.readUntilClose(5000ms);
+  auto second = answer.find("HTTP/1.1 ", 1);
+  REQUIRE(second != std::string::npos);
+  CHECK_THAT(answer.substr(0, second), Catch::StartsWith("HTTP/1.1 405 ") && Catch::EndsWith("\r\n\r\n"));
+  CHECK_THAT(answer.substr(second), Catch::StartsWith("HTTP/1.1 200 OK") && Catch::EndsWith("[]"));
 }
 
 TEST_CASE("status lines carry the reason phrase of their status", "[front]") {

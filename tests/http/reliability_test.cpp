@@ -144,6 +144,8 @@ TEST_CASE("after kill -9, a restart removes the orphans and ends interrupted job
   }
   CHECK(containersOfJob(id).size() == 2);  // the dead process could not clean up
   DrayProcess second(env);
+  // Recovery runs beside the API, which answers at once: wait for it to finish.
+  CHECK(waitUntil([&] { return second.log().find("recovery: done") != std::string::npos; }, 30s));
   INFO(second.log());
   CHECK(containersOfJob(id).empty());
   auto job = second.get("/jobs/" + id).json();

@@ -126,10 +126,10 @@ TEST_CASE("a missing image ends the job in error with the engine's message", "[h
   CHECK(dray.waitForJob(id) == "error");
   auto lines = dray.logLines(id);
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == "dray: pulling image dray-test/no-such-image");
+  CHECK(lines[0] == "dray: pulling image docker.io/dray-test/no-such-image:latest");  // what the engine is asked
   // The engine's own reason follows (here: no registry is reachable).
   CHECK_THAT(lines[1], Catch::StartsWith("dray: step 1 (dray-test/no-such-image) failed: cannot pull image "
-                                         "dray-test/no-such-image: "));
+                                         "docker.io/dray-test/no-such-image:latest: "));
   CHECK(lines[1].size() > 90);
   CHECK(dray.get("/jobs/" + id).json()->getValue<int>("stepsCompleted") == 0);
 }
@@ -141,8 +141,8 @@ TEST_CASE("refresh pulls even a present image, and with no registry the job ends
   CHECK(dray.waitForJob(id) == "error");
   auto lines = dray.logLines(id);
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == "dray: pulling image dray-test/upper");
-  CHECK_THAT(lines[1], Catch::Contains("failed: cannot pull image dray-test/upper"));
+  CHECK(lines[0] == "dray: pulling image docker.io/dray-test/upper:latest");
+  CHECK_THAT(lines[1], Catch::Contains("failed: cannot pull image docker.io/dray-test/upper:latest"));
 }
 
 TEST_CASE("20 jobs at once on 4 workers all complete and leave no container", "[http][docker][e2e][load]") {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <Poco/JSON/Array.h>
@@ -122,7 +123,17 @@ void RedisServer::start() {
   REQUIRE(up);
 }
 
+void RedisServer::pause() {
+  if (handle_) ::kill(handle_->id(), SIGSTOP);
+}
+
+void RedisServer::resume() {
+  if (handle_) ::kill(handle_->id(), SIGCONT);
+}
+
 void RedisServer::stop() {
+  resume();  // a stopped process does not act on SIGTERM
+
   if (!handle_) return;
   Poco::Process::requestTermination(handle_->id());
   handle_->wait();

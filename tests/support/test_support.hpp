@@ -64,6 +64,9 @@ class RedisServer {
   std::string cli(const std::string& arguments) const;
   void stop();
   void start();
+  /// SIGSTOP / SIGCONT: Redis keeps its connections but answers nothing meanwhile.
+  void pause();
+  void resume();
 
  private:
   TempDir dir_;

@@ -8,7 +8,9 @@ namespace dray::plugins::output::file {
 /// normalised absolute path ("/out/result.txt": no "." or ".." segments, no empty ones).
 /// The file is copied out of the exited container through the runtime, so no host
 /// directory is shared (works when dray itself runs in a container). A missing file gives
-/// empty output and a job log line. Stateless: safe from any worker thread.
+/// empty output and a job log line; a path that is not a regular file (directory, device,
+/// FIFO) fails the step: the runtime's copyFileOut throws a PluginError naming it, which
+/// the capture lets through. Stateless: safe from any worker thread.
 class FileChannel final : public sdk::OutputChannel {
  public:
   bool accepts(std::string_view output) const override;

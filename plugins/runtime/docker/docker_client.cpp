@@ -44,7 +44,8 @@ DockerClient::SessionPtr DockerClient::acquire() {
   return openSession(endpoint_);
 }
 
-void DockerClient::release(SessionPtr session) {
+void DockerClient::release(SessionPtr session, const CallInterrupt* interrupt) {
+  if (interrupt && interrupt->fired()) return;  // its socket may have been shut down: never reuse it
   std::lock_guard lock(mutex_);
   if (idle_.size() < kMaxIdleSessions) idle_.push_back(std::move(session));
 }
@@ -56,7 +57,7 @@ void DockerClient::fail(const std::string& method, const std::string& path, cons
 }
 
 DockerResponse DockerClient::request(const std::string& method, const std::string& path,
-                                     const std::string& json_body, Poco::Timespan timeout) {
+                                     const std::string& json_body, Poco::Timespan timeout, CallInterrupt* interrupt) {
   SessionPtr session = acquire();
   try {
     setSessionTimeout(*session, timeout);
@@ -68,12 +69,18 @@ DockerResponse DockerClient::request(const std::string& method, const std::strin
       request.setContentLength(0);
     }
     session->sendRequest(request) << json_body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session->receiveResponse(response);
-    DockerResponse result{response.getStatus(), {}};
-    // Always read to the end, or the next response on this session is garbage.
-    Poco::StreamCopier::copyToString(in, result.body);
-    release(std::move(session));
+    DockerResponse result;
+    {
+      // Armed only while the socket surely stays open: the release below may close it,
+      // and its number could then belong to someone else's socket.
+      CallInterrupt::Armed armed(interrupt, session->socket().impl()->sockfd());
+      Poco::Net::HTTPResponse response;
+      std::istream& in = session->receiveResponse(response);
+      result.status = response.getStatus();
+      // Always read to the end, or the next response on this session is garbage.
+      Poco::StreamCopier::copyToString(in, result.body);
+    }
+    release(std::move(session), interrupt);
     return result;
   } catch (const std::exception& e) {
     fail(method, path, e);
@@ -81,24 +88,29 @@ DockerResponse DockerClient::request(const std::string& method, const std::strin
 }
 
 DockerResponse DockerClient::streamed(const std::string& method, const std::string& path,
-                                      const std::function<void(std::istream&)>& read_body, Poco::Timespan timeout) {
+                                      const std::function<void(std::istream&)>& read_body, Poco::Timespan timeout,
+                                      CallInterrupt* interrupt) {
   SessionPtr session = acquire();
   try {
     setSessionTimeout(*session, timeout);
     Poco::Net::HTTPRequest request = makeRequest(method, path);
     if (method == Poco::Net::HTTPRequest::HTTP_POST) request.setContentLength(0);
     session->sendRequest(request);
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session->receiveResponse(response);
-    DockerResponse result{response.getStatus(), {}};
-    if (result.status / 100 == 2) {
-      read_body(in);
-      Poco::NullOutputStream rest;
-      Poco::StreamCopier::copyStream(in, rest);
-    } else {
-      Poco::StreamCopier::copyToString(in, result.body);
+    DockerResponse result;
+    {
+      CallInterrupt::Armed armed(interrupt, session->socket().impl()->sockfd());  // see request()
+      Poco::Net::HTTPResponse response;
+      std::istream& in = session->receiveResponse(response);
+      result.status = response.getStatus();
+      if (result.status / 100 == 2) {
+        read_body(in);
+        Poco::NullOutputStream rest;
+        Poco::StreamCopier::copyStream(in, rest);
+      } else {
+        Poco::StreamCopier::copyToString(in, result.body);
+      }
     }
-    release(std::move(session));
+    release(std::move(session), interrupt);
     return result;
   } catch (const sdk::PluginError&) {
     throw;  // from read_body: already says what went wrong; the session is dropped
@@ -107,15 +119,16 @@ DockerResponse DockerClient::streamed(const std::string& method, const std::stri
   }
 }
 
-AttachedStream DockerClient::attach(const std::string& container_id) {
+AttachedStream DockerClient::attach(const std::string& container_id, Poco::Timespan timeout, CallInterrupt* interrupt) {
   const std::string path = "/containers/" + container_id + "/attach?stream=1&stdin=1&stdout=1&stderr=1";
   try {
     SessionPtr session = openSession(endpoint_);  // consumed by the upgrade, never pooled
-    setSessionTimeout(*session, Poco::Timespan(60, 0));
+    setSessionTimeout(*session, timeout);
     Poco::Net::HTTPRequest request = makeRequest(Poco::Net::HTTPRequest::HTTP_POST, path);
     request.set("Connection", "Upgrade");
     request.set("Upgrade", "tcp");
     session->sendRequest(request);
+    CallInterrupt::Armed armed(interrupt, session->socket().impl()->sockfd());
     Poco::Net::HTTPResponse response;
     std::istream& in = session->receiveResponse(response);
     if (response.getStatus() != Poco::Net::HTTPResponse::HTTP_SWITCHING_PROTOCOLS &&

@@ -10,6 +10,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include "call_interrupt.hpp"
 #include "docker_endpoint.hpp"
 
 namespace dray::plugins::runtime::docker {
@@ -35,25 +36,26 @@ class DockerClient {
  public:
   explicit DockerClient(DockerEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
-  /// A request with an optional JSON body; reads the whole response.
-  DockerResponse request(const std::string& method, const std::string& path, const std::string& json_body = "",
-                         Poco::Timespan timeout = Poco::Timespan(60, 0));
+  /// A request with an optional JSON body; reads the whole response. `timeout` bounds
+  /// each wait for the engine; `interrupt`, when given, can end the call from another thread.
+  DockerResponse request(const std::string& method, const std::string& path, const std::string& json_body,
+                         Poco::Timespan timeout, CallInterrupt* interrupt = nullptr);
 
   /// A bodyless request whose 2xx body is handed to `read_body` as a stream (the rest
   /// is drained afterwards). Other statuses return with their body.
   DockerResponse streamed(const std::string& method, const std::string& path,
-                          const std::function<void(std::istream&)>& read_body,
-                          Poco::Timespan timeout = Poco::Timespan(600, 0));
+                          const std::function<void(std::istream&)>& read_body, Poco::Timespan timeout,
+                          CallInterrupt* interrupt = nullptr);
 
   /// POST /containers/{id}/attach with the tcp upgrade, on a connection of its own.
-  AttachedStream attach(const std::string& container_id);
+  AttachedStream attach(const std::string& container_id, Poco::Timespan timeout, CallInterrupt* interrupt = nullptr);
 
   const DockerEndpoint& endpoint() const { return endpoint_; }
 
  private:
   using SessionPtr = std::unique_ptr<Poco::Net::HTTPClientSession>;
   SessionPtr acquire();
-  void release(SessionPtr session);
+  void release(SessionPtr session, const CallInterrupt* interrupt = nullptr);
   [[noreturn]] void fail(const std::string& method, const std::string& path, const std::exception& e) const;
 
   DockerEndpoint endpoint_;

@@ -11,6 +11,8 @@
 #include <Poco/URI.h>
 
 #include "container_files.hpp"
+#include "prepared_container.hpp"
+#include "stop_guard.hpp"
 #include "dray/sdk/errors.hpp"
 #include "pull_reference.hpp"
 #include "stream_pump.hpp"
@@ -75,6 +77,12 @@ Object hostConfig() {
   host.set("UsernsMode", "");
   host.set("PublishAllPorts", false);
   host.set("AutoRemove", false);  // we remove, after copying files out
+  // dray reads the output through attach; the engine's own json-file copy would cost a
+  // second write of every byte (a flood of short lines took the engine minutes).
+  Object logs;
+  logs.set("Type", "none");
+  logs.set("Config", Object());
+  host.set("LogConfig", logs);
   return host;
 }
 
@@ -99,48 +107,74 @@ std::string createBody(const sdk::ContainerSpec& spec) {
   return stringify(body);
 }
 
-bool DockerRuntime::imagePresent(const std::string& image) {
-  DockerResponse response = client_.request("GET", "/images/" + encodePath(image) + "/json");
+DockerRuntime::DockerRuntime(DockerEndpoint endpoint, sdk::Logger& logger, DockerTimeouts timeouts)
+    : client_(std::move(endpoint)), timeouts_(timeouts), logger_(logger),
+      reaper_(std::make_unique<ContainerReaper>(client_, logger_, timeouts_.call)) {}
+
+bool DockerRuntime::imagePresent(const std::string& image, CallInterrupt& interrupt) {
+  DockerResponse response = client_.request("GET", "/images/" + encodePath(image) + "/json", "", timeouts_.call, &interrupt);
   if (response.status == 200) return true;
   if (response.status == 404) return false;
   throw sdk::EngineError("cannot inspect image " + image + ": " + engineMessage(response.body));
 }
 
-void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log) {
+void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log, CallInterrupt& interrupt) {
   ImageReference ref = parseImageReference(image);
   std::string path = "/images/create?fromImage=" + encodeQuery(ref.repository) + "&tag=" +
                      encodeQuery(ref.digest.empty() ? ref.tag : ref.digest);
   job_log.info("pulling image " + image);
   std::string error;
   // The engine answers 200 and reports failures inside the progress stream.
-  DockerResponse response = client_.streamed("POST", path, [&error](std::istream& in) {
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find("\"error\"") == std::string::npos) continue;
-      try {
-        error = parseObject(line)->getValue<std::string>("error");
-      } catch (const std::exception&) {
-        error = line;
-      }
-    }
-  });
+  DockerResponse response = client_.streamed(
+      "POST", path,
+      [&error](std::istream& in) {
+        std::string line;
+        while (std::getline(in, line)) {
+          if (line.find("\"error\"") == std::string::npos) continue;
+          try {
+            error = parseObject(line)->getValue<std::string>("error");
+          } catch (const std::exception&) {
+            error = line;
+          }
+        }
+      },
+      timeouts_.pull, &interrupt);
   if (response.status / 100 != 2) error = engineMessage(response.body);
   if (!error.empty()) throw sdk::ImageUnavailable("cannot pull image " + image + ": " + error);
   job_log.info("pulled image " + image);
 }
 
-void DockerRuntime::ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log) {
+void DockerRuntime::ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log, std::stop_token stop) {
   if (!refresh) {
     std::lock_guard lock(known_mutex_);
     if (known_images_.count(image)) return;
   }
-  if (refresh || !imagePresent(image)) pull(image, job_log);
+  CallInterrupt interrupt;
+  std::stop_callback on_stop(stop, [&interrupt] { interrupt.fire(); });  // never blocks
+  try {
+    if (refresh || !imagePresent(image, interrupt)) pull(image, job_log, interrupt);
+  } catch (const sdk::EngineError&) {
+    if (interrupt.fired()) throw sdk::EngineError("canceled");
+    throw;
+  }
   std::lock_guard lock(known_mutex_);
   known_images_.insert(image);
 }
 
-std::string DockerRuntime::create(const sdk::ContainerSpec& spec) {
-  DockerResponse response = client_.request("POST", "/containers/create", createBody(spec));
+std::string DockerRuntime::create(const sdk::ContainerSpec& spec, CallInterrupt& interrupt) {
+  DockerResponse response;
+  try {
+    response = client_.request("POST", "/containers/create", createBody(spec), timeouts_.call, &interrupt);
+  } catch (const sdk::EngineError&) {
+    // The engine may have created it and only the answer was lost: find it by its labels.
+    std::vector<std::string> labels;
+    for (const auto& [key, value] : spec.labels) labels.push_back(key + "=" + value);
+    if (!labels.empty()) {
+      reaper_->removeLabelled(std::move(labels), std::chrono::milliseconds(timeouts_.call.totalMilliseconds()));
+    }
+    if (interrupt.fired()) throw sdk::EngineError("canceled");
+    throw;
+  }
   if (response.status == 404) {
     // Removed behind our back: forget it, so the next step checks (and pulls) again.
     std::lock_guard lock(known_mutex_);
@@ -152,83 +186,50 @@ std::string DockerRuntime::create(const sdk::ContainerSpec& spec) {
   return parseObject(response.body)->getValue<std::string>("Id");
 }
 
-void DockerRuntime::start(const std::string& id) {
-  DockerResponse response = client_.request("POST", "/containers/" + id + "/start");
+void DockerRuntime::start(const std::string& id, CallInterrupt& interrupt) {
+  DockerResponse response = client_.request("POST", "/containers/" + id + "/start", "", timeouts_.call, &interrupt);
   if (response.status != 204 && response.status != 304) {
     throw sdk::EngineError("cannot start container " + id + ": " + engineMessage(response.body));
   }
 }
 
-void DockerRuntime::kill(const std::string& id) {
+void DockerRuntime::kill(const std::string& id, CallInterrupt& interrupt) {
   try {
-    client_.request("POST", "/containers/" + id + "/kill");
+    DockerResponse response = client_.request("POST", "/containers/" + id + "/kill", "", timeouts_.call, &interrupt);
+    // 409: not running (never started, or already exited): nothing to kill.
+    if (response.status != 204 && response.status != 404 && response.status != 409) {
+      logger_.warn("cannot kill container " + id.substr(0, 12) + ": " + engineMessage(response.body));
+    }
   } catch (const std::exception& e) {
-    logger_.warn("cannot kill container " + id + ": " + e.what());
+    logger_.warn("cannot kill container " + id.substr(0, 12) + ": " + e.what());
   }
 }
 
-int DockerRuntime::wait(const std::string& id) {
-  DockerResponse response = client_.request("POST", "/containers/" + id + "/wait", "", kWaitTimeout);
+int DockerRuntime::wait(const std::string& id, CallInterrupt& interrupt) {
+  // Wait blocks for as long as the step runs: step timeouts and cancel end it through the
+  // kill (or, when the kill does not take effect, through the interrupt).
+  DockerResponse response = client_.request("POST", "/containers/" + id + "/wait", "", kWaitTimeout, &interrupt);
   if (response.status != 200) {
     throw sdk::EngineError("cannot wait for container " + id + ": " + engineMessage(response.body));
   }
   return parseObject(response.body)->getValue<int>("StatusCode");
 }
 
-// Owns a created, attached container; removes it when destroyed, run or not.
-class DockerPreparedContainer final : public sdk::PreparedContainer {
- public:
-  DockerPreparedContainer(DockerRuntime& runtime, std::string id) : runtime_(runtime), id_(std::move(id)) {}
-  ~DockerPreparedContainer() override {
-    stream_.reset();  // close our end of the attach first
-    runtime_.remove(id_);
-  }
-  DockerPreparedContainer(const DockerPreparedContainer&) = delete;
-  DockerPreparedContainer& operator=(const DockerPreparedContainer&) = delete;
-
-  // Attached separately from the constructor so a failed attach still removes the container.
-  void attach() { stream_ = runtime_.client_.attach(id_); }
-
-  int run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override {
-    if (ran_) throw sdk::EngineError("container " + shortId() + " was already run");
-    ran_ = true;
-    std::atomic<bool> started{false};
-    std::stop_callback on_stop(stop, [this, &started] {
-      if (started) runtime_.kill(id_);
-    });
-    if (stop.stop_requested()) throw sdk::EngineError("canceled");
-    runtime_.start(id_);
-    started = true;
-    runtime_.logger_.debug("container " + shortId() + " started");
-    if (stop.stop_requested()) runtime_.kill(id_);  // a stop that raced with start
-    try {
-      pumpStreams(*stream_, io);
-    } catch (const Poco::Exception& e) {
-      throw sdk::EngineError("lost the stream of container " + shortId() + ": " + e.displayText());
-    }
-    int exit_code = runtime_.wait(id_);
-    stream_.reset();  // the output has ended: let go of the attach connection now
-    runtime_.logger_.debug("container " + shortId() + " exited with " + std::to_string(exit_code));
-    if (stop.stop_requested()) throw sdk::EngineError("canceled");
-    DockerContainerFiles files(runtime_.client_, id_);
-    hook.afterExit(exit_code, files);
-    return exit_code;
-  }
-
- private:
-  std::string shortId() const { return id_.substr(0, 12); }
-
-  DockerRuntime& runtime_;
-  std::string id_;
-  std::optional<AttachedStream> stream_;
-  bool ran_ = false;
-};
-
-sdk::PreparedContainerPtr DockerRuntime::prepare(const sdk::ContainerSpec& spec) {
-  const std::string id = create(spec);
+sdk::PreparedContainerPtr DockerRuntime::prepare(const sdk::ContainerSpec& spec, std::stop_token stop) {
+  // A stop lets a create finish (it is quick, and its container is then removed like any
+  // other), unless the engine sits on it past the kill grace: then the call is cut and the
+  // container, if the engine makes it after all, found later by its labels.
+  CallInterrupt interrupt;
+  StopGuard guard(stop, timeouts_.kill_grace, {}, interrupt);
+  const std::string id = create(spec, interrupt);
   auto container = std::make_unique<DockerPreparedContainer>(*this, id);
   logger_.debug("container " + id.substr(0, 12) + " created from " + spec.image);
-  container->attach();
+  try {
+    container->attach(interrupt);
+  } catch (const sdk::EngineError&) {
+    if (interrupt.fired()) throw sdk::EngineError("canceled");
+    throw;
+  }
   return container;
 }
 
@@ -237,7 +238,8 @@ std::vector<std::string> DockerRuntime::listLabelled(const std::string& key) {
   Array labels;
   labels.add(key);
   filter.set("label", labels);
-  DockerResponse response = client_.request("GET", "/containers/json?all=1&filters=" + encodeQuery(stringify(filter)));
+  DockerResponse response =
+      client_.request("GET", "/containers/json?all=1&filters=" + encodeQuery(stringify(filter)), "", timeouts_.call);
   if (response.status != 200) throw sdk::EngineError("cannot list containers: " + engineMessage(response.body));
   Poco::JSON::Parser parser;
   auto list = parser.parse(response.body).extract<Array::Ptr>();
@@ -248,7 +250,7 @@ std::vector<std::string> DockerRuntime::listLabelled(const std::string& key) {
 
 sdk::HealthReport DockerRuntime::checkHealth() {
   try {
-    DockerResponse response = client_.request("GET", "/_ping", "", Poco::Timespan(5, 0));
+    DockerResponse response = client_.request("GET", "/_ping", "", std::min(timeouts_.call, Poco::Timespan(5, 0)));
     if (response.status == 200) return {true, "Docker engine at " + client_.endpoint().describe() + " answers"};
     return {false, "Docker engine at " + client_.endpoint().describe() + " answered " + std::to_string(response.status)};
   } catch (const std::exception& e) {
@@ -256,17 +258,21 @@ sdk::HealthReport DockerRuntime::checkHealth() {
   }
 }
 
-void DockerRuntime::remove(const std::string& container_id) {
+bool DockerRuntime::remove(const std::string& container_id) {
   try {
-    DockerResponse response = client_.request("DELETE", "/containers/" + container_id + "?force=1");
-    if (response.status == 204) {
-      logger_.debug("container " + container_id.substr(0, 12) + " removed");
-    } else if (response.status != 404) {
-      logger_.warn("cannot remove container " + container_id + ": " + engineMessage(response.body));
+    DockerResponse response = client_.request("DELETE", "/containers/" + container_id + "?force=1", "", timeouts_.call);
+    if (response.status == 204 || response.status == 404) {
+      if (response.status == 204) logger_.debug("container " + container_id.substr(0, 12) + " removed");
+      return true;
     }
+    logger_.warn("cannot remove container " + container_id.substr(0, 12) + ": " + engineMessage(response.body) +
+                 "; retrying in the background");
   } catch (const std::exception& e) {
-    logger_.warn("cannot remove container " + container_id + ": " + e.what());
+    logger_.warn("cannot remove container " + container_id.substr(0, 12) + ": " + e.what() +
+                 "; retrying in the background");
   }
+  reaper_->remove(container_id);
+  return false;
 }
 
 }  // namespace dray::plugins::runtime::docker

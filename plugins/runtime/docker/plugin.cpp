@@ -1,15 +1,39 @@
+#include <Poco/NumberParser.h>
+
 #include "docker_runtime.hpp"
+#include "dray/sdk/errors.hpp"
 #include "dray/sdk/export.hpp"
 
 namespace {
 
+using namespace dray::plugins::runtime::docker;
+
 const dray::sdk::OptionSpec kOptions[] = {
     {"host", "unix:///var/run/docker.sock", "engine address: unix:///path or tcp://host:port", "DOCKER_HOST"},
+    {"engine-timeout", "30", "seconds any one engine call may take (pulls and running steps excepted)",
+     "DRAY_ENGINE_TIMEOUT"},
+    {"pull-timeout", "600", "seconds an image pull may take", "DRAY_PULL_TIMEOUT"},
+    {"kill-grace", "10", "seconds a kill gets to take effect before dray lets go of the container",
+     "DRAY_KILL_GRACE"},
 };
 
+// Seconds from 0.1 to a day, as a Timespan.
+Poco::Timespan seconds(const dray::sdk::PluginContext& context, const std::string& name) {
+  const std::string& text = context.options.at(name);
+  double value = 0;
+  if (!Poco::NumberParser::tryParseFloat(text, value) || value < 0.1 || value > 86400) {
+    throw dray::sdk::ConfigError("docker option " + name + " must be a number of seconds from 0.1 to 86400, got '" +
+                                 text + "'");
+  }
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(value * 1e6));
+}
+
 dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {
-  using namespace dray::plugins::runtime::docker;
-  return new DockerRuntime(parseDockerHost(context.options.at("host")), context.logger);
+  DockerTimeouts timeouts;
+  timeouts.call = seconds(context, "engine-timeout");
+  timeouts.pull = seconds(context, "pull-timeout");
+  timeouts.kill_grace = std::chrono::milliseconds(seconds(context, "kill-grace").totalMilliseconds());
+  return new DockerRuntime(parseDockerHost(context.options.at("host")), context.logger, timeouts);
 }
 
 }  // namespace

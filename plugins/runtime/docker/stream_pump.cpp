@@ -77,7 +77,7 @@ void pumpStreams(AttachedStream& stream, sdk::RunIo& io) {
   }
   shutdownQuietly(stream.socket);
   writer.join();
-  stream.socket.close();
+  // The socket is closed by its owner once nothing may still shut it down by number.
   if (source_error) std::rethrow_exception(source_error);
 }
 

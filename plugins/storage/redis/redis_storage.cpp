@@ -1,5 +1,7 @@
 #include "redis_storage.hpp"
 
+#include <Poco/UUIDGenerator.h>
+
 #include <cstdint>
 
 #include <Poco/NumberParser.h>
@@ -39,23 +41,48 @@ std::size_t parseStepCount(const std::string& text) {
   return 0;
 }
 
+namespace {
+
+std::int64_t localMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sdk::Logger& logger)
     : options_(options), logger_(logger), pool_(std::move(address), options.pool_size, options.timeout) {
   pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
                          options_.startup_wait);
+  // Deadlines are checked against Redis's clock (TIME): learn how far it is from ours.
+  Array time = pool_.run<Array>([](Client& client) { return client.execute<Array>(Command("TIME")); },
+                                options_.startup_wait);
+  const std::int64_t redis_millis = std::stoll(time.get<BulkString>(0).value()) * 1000 +
+                                    std::stoll(time.get<BulkString>(1).value()) / 1000;
+  clock_offset_ms_ = redis_millis - localMillis();
   writes_ = std::make_unique<WriteBehindQueue>(pool_, options_.writes, logger_);
   logger_.info("redis storage: connected to " + pool_.address().describe());
+}
+
+std::string RedisStorage::deadline() const {
+  // A little before the caller gives up (patience), so that an answer in time is still
+  // an answer before the deadline.
+  const auto margin = std::min<std::int64_t>(options_.read_patience.count() / 4, 500);
+  return std::to_string(localMillis() + clock_offset_ms_ + options_.read_patience.count() - margin);
 }
 
 void RedisStorage::createJob(const sdk::JobRecord& job) {
   Command command("EVAL");
   command << kCreateJobScript << "4" << keys::kJobs << keys::job(job.id) << keys::description(job.id)
           << keys::steps(job.id) << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
-          << job.status << job.description << job.owner << job.name << job.created_at << job.creator;
+          << job.status << job.description << job.owner << job.name << job.created_at << job.creator << deadline()
+          << Poco::UUIDGenerator::defaultGenerator().createRandom().toString();  // tells our retry from a clash
   for (const auto& step : job.steps) command << encodeStepRecord(step);
-  // The script is idempotent, so a retry after a lost reply is safe.
+  // The script is idempotent, so a retry after a lost reply is safe; past its deadline it
+  // refuses itself, so once we report failure the job can no longer appear.
   auto created = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
+  if (created == -2) throw sdk::StorageError("job " + job.id + " not stored: Redis did not answer in time");
   if (created == 0) throw sdk::StorageError("job " + job.id + " already exists");
 }
 
@@ -100,11 +127,13 @@ std::vector<std::string> RedisStorage::listJobs() {
 }
 
 bool RedisStorage::deleteJob(const std::string& id) {
-  std::vector<Array> commands;
-  commands.push_back(Command::lrem(keys::kJobs, 0, id));
-  commands.push_back(Command::del({keys::job(id), keys::log(id), keys::description(id), keys::steps(id)}));
-  Array replies = pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
-  return replies.get<Poco::Int64>(0) > 0 || replies.get<Poco::Int64>(1) > 0;
+  Command command("EVAL");
+  command << kDeleteJobScript << "5" << keys::kJobs << keys::job(id) << keys::log(id) << keys::description(id)
+          << keys::steps(id) << id << deadline();
+  auto removed = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
+                                        options_.read_patience);
+  if (removed == -2) throw sdk::StorageError("job " + id + " not deleted: Redis did not answer in time");
+  return removed == 1;
 }
 
 void RedisStorage::setStatus(const std::string& id, const std::string& status) {

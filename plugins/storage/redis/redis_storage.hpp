@@ -44,7 +44,11 @@ class RedisStorage final : public sdk::Storage {
   sdk::HealthReport checkHealth() override;
 
  private:
+  // Milliseconds on Redis's clock by which a create or delete must have run, or never.
+  std::string deadline() const;
+
   RedisStorageOptions options_;
+  std::int64_t clock_offset_ms_ = 0;  // Redis TIME minus our clock, measured at start-up
   sdk::Logger& logger_;
   RedisConnectionPool pool_;
   std::unique_ptr<WriteBehindQueue> writes_;  // last: stops (and flushes) first

@@ -57,6 +57,21 @@ TEST_CASE("framing that a proxy could read differently is refused", "[api][front
   CHECK(statusOf("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") == 400);
 }
 
+TEST_CASE("field lines a proxy could read differently are refused", "[api][front][head]") {
+  CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length : 34\r\n\r\n") == 400);      // space before the colon
+  CHECK(statusOf("POST / HTTP/1.1\r\n\rContent-Length: 34\r\n\r\n") == 400);     // a bare CR starts the line
+  CHECK(statusOf("POST / HTTP/1.1\r\nX: a\r\n b\r\n\r\n") == 400);               // folding
+  CHECK(statusOf("POST / HTTP/1.1\r\nno colon here\r\n\r\n") == 400);
+  CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length: =?utf-8?q?34?=\r\n\r\n") == 400);  // not digits
+  CHECK(statusOf("POST / HTTP/1.1\r\nX: a\rb\r\n\r\n") == 400);                   // CR inside a value
+  CHECK(statusOf("GET  / HTTP/1.1\r\n\r\n") == 400);                                // two spaces
+  CHECK(statusOf("GET / HTTP/1.1 extra\r\n\r\n") == 400);
+  CHECK(statusOf("G@T / HTTP/1.1\r\n\r\n") == 400);
+  auto parsed = parse("GET / HTTP/1.1\r\nX-Tabs:\t spaced value \t\r\n\r\n");
+  REQUIRE(std::holds_alternative<RequestHead>(parsed));
+  CHECK(std::get<RequestHead>(parsed).field("X-Tabs") == "spaced value");
+}
+
 TEST_CASE("a body larger than the limit is refused from its Content-Length alone", "[api][front][head]") {
   CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length: 2147483648\r\n\r\n") == 413);
   CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999999\r\n\r\n") == 413);

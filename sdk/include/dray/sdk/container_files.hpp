@@ -14,8 +14,10 @@ class DRAY_SDK_API ContainerFiles {
  public:
   virtual ~ContainerFiles() = default;
 
-  /// Streams the regular file at absolute `path` into `sink`.
-  /// @return false if there is no such regular file; throws EngineError on other failures.
+  /// Streams the regular file at absolute `path` into `sink` (a symlink to a regular file
+  /// is followed). @return false only when nothing exists at `path`. Throws PluginError
+  /// naming the path when it is something else (directory, device, FIFO, a link to one of
+  /// those or to nothing), EngineError on engine failures.
   virtual bool copyFileOut(const std::string& path, ByteSink& sink) = 0;
 };
 

@@ -26,6 +26,15 @@ class DRAY_SDK_API EngineError : public PluginError {
   using PluginError::PluginError;
 };
 
+/// The engine did not do what it was asked in time (e.g. a kill that never took effect):
+/// the run was abandoned and the container handed to the runtime's background retries.
+/// The message names the container and what the engine failed to do; the host logs it
+/// even when the step was stopped on purpose (cancel, timeout).
+class DRAY_SDK_API EngineUnresponsive : public EngineError {
+ public:
+  using EngineError::EngineError;
+};
+
 /// The storage backend failed or could not be reached.
 class DRAY_SDK_API StorageError : public PluginError {
  public:

@@ -32,8 +32,9 @@ struct RunIo {
 /// A container that is created and attached but not started. The host prepares the next
 /// step's container while the current step runs, so only start is left on the critical
 /// path. Used by one thread at a time. Destroying it removes the container, whether or not
-/// it ran, so the host can remove an exited container off the critical path and a
-/// prepared container never outlives a canceled or failed job.
+/// it ran (a removal the engine does not complete in time is handed to the runtime's
+/// background retries rather than blocking), so the host can remove an exited container
+/// off the critical path and a prepared container never outlives a canceled or failed job.
 class DRAY_SDK_API PreparedContainer {
  public:
   virtual ~PreparedContainer() = default;
@@ -42,6 +43,11 @@ class DRAY_SDK_API PreparedContainer {
   /// stdout/stderr into the sinks, waits, then calls `hook`. The exited container stays
   /// until this object is destroyed. When `stop` is requested the container is killed and
   /// EngineError("canceled") is thrown. Called at most once.
+  ///
+  /// Bounded: once `stop` is requested, run returns within the runtime's kill grace,
+  /// whatever the engine does (a kill that does not take effect ends the call with an
+  /// EngineError naming the container). `stop`'s callback may run on any thread, also one
+  /// that holds the host's locks: implementations must not block in it.
   /// @return the container's exit code. Throws EngineError on engine failures.
   virtual int run(RunIo& io, ExitHook& hook, std::stop_token stop) = 0;
 };
@@ -53,26 +59,33 @@ using PreparedContainerPtr = std::unique_ptr<PreparedContainer>;
 class DRAY_SDK_API Runtime : public Plugin {
  public:
   /// Makes `image` available: pulls it when missing or when `refresh` is true.
-  /// Progress goes to `job_log`. Throws ImageUnavailable with the engine's message.
-  virtual void ensureImage(const std::string& image, bool refresh, Logger& job_log) = 0;
+  /// Progress goes to `job_log`. Throws ImageUnavailable with the engine's message, and
+  /// EngineError("canceled") soon after `stop` is requested (a pull is abandoned).
+  virtual void ensureImage(const std::string& image, bool refresh, Logger& job_log, std::stop_token stop = {}) = 0;
 
   /// Creates the container for `spec` and attaches to its streams (attach comes before
   /// start, so no output is lost). The image must be available (ensureImage).
-  /// Throws EngineError when the engine refuses.
-  virtual PreparedContainerPtr prepare(const ContainerSpec& spec) = 0;
+  /// Throws EngineError when the engine refuses, or soon after `stop` is requested.
+  virtual PreparedContainerPtr prepare(const ContainerSpec& spec, std::stop_token stop = {}) = 0;
 
   /// prepare() and PreparedContainer::run() in one call: create, attach, start, stream,
   /// wait, hook, remove (on every path).
   int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook, std::stop_token stop) {
-    return prepare(spec)->run(io, hook, stop);
+    return prepare(spec, stop)->run(io, hook, stop);
   }
 
   /// Ids of containers (running or not) carrying a label: `label` is "key" or "key=value".
   /// Used to reap orphans of a dead dray at start-up.
   virtual std::vector<std::string> listLabelled(const std::string& label) = 0;
 
-  /// Force-removes a container; no error if it is already gone.
-  virtual void remove(const std::string& container_id) = 0;
+  /// Force-removes a container; no error if it is already gone. Bounded in time: true when
+  /// the container is gone, false when the engine did not remove it in time, and the
+  /// runtime then keeps trying in the background (see unremovedContainers()).
+  virtual bool remove(const std::string& container_id) = 0;
+
+  /// Containers the engine would not remove yet, still being retried in the background
+  /// (for /metrics: dray_containers_unremoved).
+  virtual std::size_t unremovedContainers() const { return 0; }
 
   /// A cheap reachability check of the engine. Must not throw.
   virtual HealthReport checkHealth() { return {true, "no check"}; }

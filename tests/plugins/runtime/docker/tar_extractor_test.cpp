@@ -10,7 +10,9 @@
 #include "string_streams.hpp"
 #include "test_support.hpp"
 
-using dray::plugins::runtime::docker::extractFirstRegularFile;
+using dray::plugins::runtime::docker::readTopEntry;
+using dray::plugins::runtime::docker::TarEntryKind;
+using dray::plugins::runtime::docker::TarTopEntry;
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,50 +30,75 @@ std::string makeTar(const std::string& setup, const std::string& members, const 
   return bytes.str();
 }
 
+// The top entry of an archive of `members` made by `setup`; `data` gets what was streamed.
+TarTopEntry topEntry(const std::string& setup, const std::string& members, std::string* data = nullptr,
+                     const std::string& format = "gnu") {
+  std::istringstream in(makeTar(setup, members, format));
+  dray::test::StringSink sink;
+  TarTopEntry entry = readTopEntry(in, sink);
+  if (data) *data = sink.data;
+  return entry;
+}
+
 }  // namespace
 
 TEST_CASE("the file's bytes come out exactly", "[plugins][docker][tar]") {
-  std::string tar = makeTar("printf 'line 1\\nline 2\\n' > out.txt", "out.txt");
-  std::istringstream in(tar);
-  dray::test::StringSink sink;
-  CHECK(extractFirstRegularFile(in, sink));
-  CHECK(sink.data == "line 1\nline 2\n");
+  std::string data;
+  CHECK(topEntry("printf 'line 1\\nline 2\\n' > out.txt", "out.txt", &data).kind == TarEntryKind::kRegular);
+  CHECK(data == "line 1\nline 2\n");
 }
 
 TEST_CASE("long names (GNU and PAX headers) are skipped to the data", "[plugins][docker][tar]") {
   std::string name(150, 'n');
   for (const std::string format : {"gnu", "pax"}) {
     INFO(format);
-    std::string tar = makeTar("head -c 100000 /dev/urandom > data && cp data " + name, name, format);
-    std::istringstream in(tar);
-    dray::test::StringSink sink;
-    CHECK(extractFirstRegularFile(in, sink));
-    CHECK(sink.data.size() == 100000);
+    std::string data;
+    CHECK(topEntry("head -c 100000 /dev/urandom > data && cp data " + name, name, &data, format).kind ==
+          TarEntryKind::kRegular);
+    CHECK(data.size() == 100000);
   }
 }
 
-TEST_CASE("a directory or symlink is not a regular file but an empty file is", "[plugins][docker][tar]") {
-  {
-    std::istringstream in(makeTar("mkdir d", "d"));
-    dray::test::StringSink sink;
-    CHECK_FALSE(extractFirstRegularFile(in, sink));
+TEST_CASE("only the top entry counts: a directory is not its first file", "[plugins][docker][tar]") {
+  std::string data;
+  CHECK(topEntry("mkdir d && echo inside > d/file", "d", &data).kind == TarEntryKind::kDirectory);
+  CHECK(data.empty());
+  CHECK(topEntry("touch empty", "empty", &data).kind == TarEntryKind::kRegular);
+  CHECK(data.empty());
+}
+
+TEST_CASE("FIFOs and devices are named by their kind, and nothing is streamed", "[plugins][docker][tar]") {
+  std::string data;
+  CHECK(topEntry("mkfifo pipe", "pipe", &data).kind == TarEntryKind::kFifo);
+  CHECK(data.empty());
+  // Making device nodes needs CAP_MKNOD: the test suite runs as root in its container.
+  CHECK(topEntry("mknod null c 1 3", "null").kind == TarEntryKind::kCharDevice);
+  CHECK(topEntry("mknod loop b 7 0", "loop").kind == TarEntryKind::kBlockDevice);
+  CHECK(dray::plugins::runtime::docker::describe(TarEntryKind::kFifo) == "a FIFO (named pipe)");
+}
+
+TEST_CASE("a symlink gives its target, also a long one", "[plugins][docker][tar]") {
+  TarTopEntry link = topEntry("ln -s ../etc/hostname link", "link");
+  CHECK(link.kind == TarEntryKind::kSymlink);
+  CHECK(link.link_target == "../etc/hostname");
+  const std::string target = "/" + std::string(150, 't');
+  for (const std::string format : {"gnu", "pax"}) {
+    INFO(format);
+    TarTopEntry long_link = topEntry("ln -s " + target + " link", "link", nullptr, format);
+    CHECK(long_link.kind == TarEntryKind::kSymlink);
+    CHECK(long_link.link_target == target);
   }
-  {
-    std::istringstream in(makeTar("ln -s /etc/hostname link", "link"));
-    dray::test::StringSink sink;
-    CHECK_FALSE(extractFirstRegularFile(in, sink));
-  }
-  {
-    std::istringstream in(makeTar("touch empty", "empty"));
-    dray::test::StringSink sink;
-    CHECK(extractFirstRegularFile(in, sink));
-    CHECK(sink.data.empty());
-  }
+}
+
+TEST_CASE("an empty archive has no entry", "[plugins][docker][tar]") {
+  std::istringstream in(std::string(1024, '\0'));
+  dray::test::StringSink sink;
+  CHECK(readTopEntry(in, sink).kind == TarEntryKind::kNone);
 }
 
 TEST_CASE("a truncated archive is an engine error", "[plugins][docker][tar]") {
   std::string tar = makeTar("head -c 5000 /dev/zero > f", "f");
   std::istringstream in(tar.substr(0, 1500));
   dray::test::StringSink sink;
-  CHECK_THROWS_AS(extractFirstRegularFile(in, sink), dray::sdk::EngineError);
+  CHECK_THROWS_AS(readTopEntry(in, sink), dray::sdk::EngineError);
 }

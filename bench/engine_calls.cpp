@@ -34,11 +34,13 @@ void expectOk(const DockerResponse& response) {
 
 }  // namespace
 
+const Poco::Timespan kCallTimeout(30, 0);
+
 int main() {
   const DockerEndpoint endpoint = parseDockerHost("unix:///var/run/docker.sock");
   DockerClient pooled(endpoint);
-  const double fresh_us = microsPerCall([&] { expectOk(DockerClient(endpoint).request("GET", kImagePath)); });
-  const double pooled_us = microsPerCall([&] { expectOk(pooled.request("GET", kImagePath)); });
+  const double fresh_us = microsPerCall([&] { expectOk(DockerClient(endpoint).request("GET", kImagePath, "", kCallTimeout)); });
+  const double pooled_us = microsPerCall([&] { expectOk(pooled.request("GET", kImagePath, "", kCallTimeout)); });
 
   dray::core::SpdlogLogger logger(spdlog::default_logger());
   DockerRuntime runtime(endpoint, logger);

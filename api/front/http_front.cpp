@@ -141,10 +141,17 @@ void HttpFront::acceptAll(FrontClock::time_point now) {
       refuse(fd, !tls_);
       continue;
     }
+    std::unique_ptr<Connection> made;
+    try {
+      made = std::make_unique<Connection>(next_id_, fd, peer, options_, tls_, now);
+    } catch (const std::exception& e) {
+      spdlog::warn("HTTP front: cannot take a connection from {}: {}", peer, e.what());
+      ::close(fd);
+      continue;
+    }
     ++per_peer_[peer];
-    auto id = next_id_++;
-    auto& connection = connections_[id];
-    connection = std::make_unique<Connection>(id, fd, peer, options_, tls_, now);
+    auto& connection = connections_[next_id_++];
+    connection = std::move(made);
     // Data may have arrived with the connection (or TLS needs a first step).
     connection->onEvents(POLLIN, now);
     dispatch(*connection);

@@ -52,10 +52,10 @@ class StopGuard {
     lock.lock();
     if (!changed_.wait_for(lock, grace_, [this] { return finished_; })) {
       abandoned_ = true;
-      kill_call.fire();
       interrupt_.fire();
     }
     lock.unlock();
+    kill_call.fire();  // a kill still under way is moot now: the work ended or was cut
     killer.join();  // done, or cut short by kill_call.fire()
   }
 

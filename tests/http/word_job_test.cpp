@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "dray/sdk/version.hpp"
+#include "script_step.hpp"
 #include "test_support.hpp"
 
 using dray::test::DrayProcess;
@@ -11,16 +12,7 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-// A step running shell code in dray-test/script; `extra` adds JSON fields.
-std::string scriptStep(const std::string& code, const std::string& extra = "") {
-  std::string escaped;
-  for (char c : code) {
-    if (c == '"' || c == '\\') escaped += '\\';
-    escaped += c;
-  }
-  return R"({"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":")" + escaped + R"("}])" +
-         extra + "}";
-}
+using dray::test::scriptStep;
 
 Lines tail(const Lines& lines, std::size_t n) { return Lines(lines.end() - static_cast<long>(std::min(n, lines.size())), lines.end()); }
 

@@ -6,23 +6,39 @@
 
 namespace dray::core {
 
-void JobLogWriter::feed(LineSplitter& splitter, std::string_view chunk) {
+void JobLogWriter::feed(LineSplitter& splitter, std::string& carry, std::string_view chunk) {
   const char* begin = chunk.data();
   const char* end = begin + chunk.size();
   splitter.feed(chunk, [&](std::string_view piece, bool ends_line) {
     // The splitter hands out pieces of the chunk itself, or of its own carry-over buffer
     // (std::less_equal: a total order even for pointers into different arrays).
     std::less_equal<const char*> le;
-    collect(piece, ends_line, le(begin, piece.data()) && le(piece.data() + piece.size(), end));
+    collectPiece(carry, piece, ends_line, le(begin, piece.data()) && le(piece.data() + piece.size(), end));
   });
   commit();
 }
 
 void JobLogWriter::finish() {
-  auto collector = [this](std::string_view piece, bool ends_line) { collect(piece, ends_line, false); };
-  stdout_.finish(collector);
-  stderr_.finish(collector);
+  stdout_.finish([this](std::string_view piece, bool ends_line) { collectPiece(stdout_carry_, piece, ends_line, false); });
+  stderr_.finish([this](std::string_view piece, bool ends_line) { collectPiece(stderr_carry_, piece, ends_line, false); });
   commit();
+}
+
+void JobLogWriter::collectPiece(std::string& carry, std::string_view piece, bool ends_line, bool in_chunk) {
+  if (!masker_ || (ends_line && carry.empty())) {
+    collect(piece, ends_line, in_chunk);  // the common case: no over-long line in progress
+    return;
+  }
+  std::string text = std::move(carry);
+  text.append(piece);
+  carry.clear();
+  if (ends_line) {
+    collect(text, true, false);
+    return;
+  }
+  const std::size_t cut = masker_->safeCut(text);
+  if (cut > 0) collect(std::string_view(text).substr(0, cut), false, false);
+  carry.assign(text, cut, std::string::npos);
 }
 
 namespace {

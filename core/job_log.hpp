@@ -53,8 +53,8 @@ class JobLogWriter {
                const SecretMasker* masker = nullptr)
       : storage_(storage), job_id_(std::move(job_id)), budget_(budget), masker_(masker) {}
 
-  void onStdout(std::string_view chunk) { feed(stdout_, chunk); }
-  void onStderr(std::string_view chunk) { feed(stderr_, chunk); }
+  void onStdout(std::string_view chunk) { feed(stdout_, stdout_carry_, chunk); }
+  void onStderr(std::string_view chunk) { feed(stderr_, stderr_carry_, chunk); }
 
   /// Writes unterminated last lines (stdout first). Call once after the container ended.
   void finish();
@@ -68,7 +68,8 @@ class JobLogWriter {
     std::size_t size;
   };
 
-  void feed(LineSplitter& splitter, std::string_view chunk);
+  void feed(LineSplitter& splitter, std::string& carry, std::string_view chunk);
+  void collectPiece(std::string& carry, std::string_view piece, bool ends_line, bool in_chunk);
   void collect(std::string_view piece, bool ends_line, bool in_chunk);
   void copyLine(std::string_view piece, std::string_view suffix);
   void commit();
@@ -79,6 +80,10 @@ class JobLogWriter {
   const SecretMasker* masker_;
   LineSplitter stdout_;
   LineSplitter stderr_;
+  // With secrets: the tail of a cut piece of an over-long line, held back so a secret
+  // across the cut is masked whole (see SecretMasker::safeCut). One per stream.
+  std::string stdout_carry_;
+  std::string stderr_carry_;
   std::vector<Line> batch_;
   std::string copied_;
   std::vector<std::string_view> views_;

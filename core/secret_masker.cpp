@@ -51,6 +51,7 @@ void SecretMasker::add(std::string_view secret) {
     node = next;
   }
   nodes_[node].longest = std::max<std::uint32_t>(nodes_[node].longest, static_cast<std::uint32_t>(secret.size()));
+  longest_secret_ = std::max(longest_secret_, secret.size());
 }
 
 // Breadth first, so each node's fail target (a shorter suffix) is finished before it.
@@ -112,6 +113,22 @@ bool SecretMasker::maskInto(std::string_view line, std::string& out) const {
   }
   out.append(line.substr(copied));
   return true;
+}
+
+std::size_t SecretMasker::safeCut(std::string_view text) const {
+  if (longest_secret_ == 0) return text.size();
+  std::size_t cut = text.size() > longest_secret_ - 1 ? text.size() - (longest_secret_ - 1) : 0;
+  // Move the cut back to the start of any occurrence it falls into (earliest first wins,
+  // since an occurrence starting earlier may also reach over the cut).
+  std::uint32_t node = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    node = step(node, static_cast<unsigned char>(text[i]));
+    const std::uint32_t length = nodes_[node].longest;
+    if (length == 0) continue;
+    const std::size_t begin = i + 1 - length;
+    if (begin < cut && cut < i + 1) cut = begin;
+  }
+  return cut;
 }
 
 std::string SecretMasker::mask(std::string_view line) const {

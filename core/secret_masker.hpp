@@ -37,6 +37,12 @@ class SecretMasker {
   /// `line` with secrets masked.
   std::string mask(std::string_view line) const;
 
+  /// Where a line that must be cut (it is too long for one log line) can be cut without
+  /// splitting a secret: the largest position at most `text.size()` minus (longest secret
+  /// − 1) that lies inside no occurrence. What follows it is carried over to the next
+  /// piece, so a secret straddling the cut is still seen whole.
+  std::size_t safeCut(std::string_view text) const;
+
  private:
   // Most trie nodes of long values have one child: it is kept inline (no allocation),
   // further children in `more`, sorted by byte. About 40 bytes per byte of secret.
@@ -60,6 +66,7 @@ class SecretMasker {
   std::vector<Node> nodes_{Node{}};  // nodes_[0] is the root
   std::array<std::uint32_t, 256> root_next_{};  // the root's transitions, the hot path
   std::unordered_set<std::string> whole_lines_;  // short pieces, masked only as whole lines
+  std::size_t longest_secret_ = 0;
 };
 
 using SecretMaskerPtr = std::shared_ptr<const SecretMasker>;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "job_records.hpp"
+#include "secret_masker.hpp"
 
 #include "memory_storage.hpp"
 
@@ -116,4 +117,34 @@ TEST_CASE("a step's own limit is reported before the job's", "[core][joblog]") {
   CHECK_THAT(lines[1], Catch::StartsWith("dray: log limit reached"));
   CHECK(lines[2] == "c");  // the next step logs again: only the job budget spans steps
   CHECK_FALSE(job.exhausted);
+}
+
+TEST_CASE("a secret across the 64 KiB cut of an over-long line is still masked whole", "[core][joblog][secrets]") {
+  const std::string secret = "s3cr3t-API-key-XYZ";
+  dray::core::SecretMasker masker({secret});
+  for (std::size_t before : std::vector<std::size_t>{65530, 65536 - secret.size(), 65535, 65536, 65536 * 2 - 7}) {
+    INFO("secret starts at " << before);
+    dray::plugins::storage::memory::MemoryStorage storage;
+    storage.createJob(dray::test::jobRecord("J", 1, "{}"));
+    dray::core::JobLogBudget budget{8 << 20};
+    JobLogWriter writer(storage, "J", budget, &masker);
+    const std::string line = std::string(before, 'a') + secret + std::string(100, 'b') + "\n";
+    for (std::size_t at = 0; at < line.size(); at += 4096) writer.onStderr(std::string_view(line).substr(at, 4096));
+    writer.finish();
+    std::string joined;
+    for (auto piece : storage.readLog("J", 0, SIZE_MAX)) {
+      if (piece.size() >= dray::core::kContinuedMarker.size() &&
+          piece.compare(piece.size() - dray::core::kContinuedMarker.size(), std::string::npos,
+                        dray::core::kContinuedMarker) == 0) {
+        piece.resize(piece.size() - dray::core::kContinuedMarker.size());
+      }
+      joined += piece;
+    }
+    CHECK(joined.find("s3cr3t") == std::string::npos);
+    CHECK(joined.find("XYZ") == std::string::npos);
+    CHECK(joined.find("***") != std::string::npos);
+    // Nothing else is lost: every 'a' and 'b' is still there.
+    CHECK(std::count(joined.begin(), joined.end(), 'a') == static_cast<long>(before));
+    CHECK(std::count(joined.begin(), joined.end(), 'b') == 100);
+  }
 }

@@ -82,7 +82,8 @@ TEST_CASE("the job log writer masks stdout, stderr and dray lines", "[core][secr
   writer.onStdout("token=hunter22 ok\nplain\nhun");  // a secret split across chunks
   writer.onStderr("err hunter22\n");
   writer.onStdout("ter22 tail\nab\nline one\n");
-  // Cut for length: each piece is masked on its own (a secret across the cut is not).
+  // Cut for length: the cut leaves the last 7 bytes (longest secret - 1) to the next
+  // piece, so a secret across it is still seen whole (job_log_test has the straddling case).
   writer.onStdout(std::string(64 * 1024 - 20, 'x') + "hunter22" + std::string(30, 'y') + "\n");
   writer.onStderr("last hunter22");
   writer.finish();
@@ -98,11 +99,19 @@ TEST_CASE("the job log writer masks stdout, stderr and dray lines", "[core][secr
   CHECK(lines[3] == "*** tail");
   CHECK(lines[4] == "***");  // "ab": a short line of a multi-line secret, whole line
   CHECK(lines[5] == "***");
-  CHECK(lines[6] == std::string(64 * 1024 - 20, 'x') + "***" + std::string(12, 'y') +
+  CHECK(lines[6] == std::string(64 * 1024 - 20, 'x') + "***" + std::string(5, 'y') +
                         std::string(dray::core::kContinuedMarker));
-  CHECK(lines[7] == std::string(18, 'y'));
+  CHECK(lines[7] == std::string(25, 'y'));
   CHECK(lines[8] == "last ***");
   CHECK(lines[9] == "dray: cannot copy ***");
   CHECK(lines[10] == "dray: held ***");
   for (const auto& line : lines) CHECK(line.find("hunter22") == std::string::npos);
+}
+
+TEST_CASE("a cut never falls inside a secret and leaves room for one to complete", "[core][secrets]") {
+  dray::core::SecretMasker masker({"abcdef"});
+  CHECK(masker.safeCut("xxxxxxxxxx") == 5);      // the last 5 bytes could start a secret
+  CHECK(masker.safeCut("xxxxabcdefxx") == 4);    // 7 would split the occurrence at 4..10
+  CHECK(masker.safeCut("abc") == 0);
+  CHECK(dray::core::SecretMasker({}).safeCut("xyz") == 3);
 }

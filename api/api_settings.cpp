@@ -3,32 +3,22 @@
 #include <stdexcept>
 
 #include <Poco/Net/IPAddress.h>
-#include <Poco/NumberParser.h>
 
 #include "config.hpp"
 
 namespace dray::api {
 namespace {
 
+// Unset or empty: the fallback; else parsed and checked as core's settings are.
 std::size_t readCount(const std::string& name, std::size_t fallback, std::size_t min, std::size_t max) {
   std::string text = core::envOr(name, "");
-  if (text.empty()) return fallback;
-  Poco::UInt64 value = 0;
-  if (!Poco::NumberParser::tryParseUnsigned64(text, value) || value < min || value > max) {
-    throw std::invalid_argument(name + " must be a whole number from " + std::to_string(min) + " to " +
-                                std::to_string(max) + ", got '" + text + "'");
-  }
-  return static_cast<std::size_t>(value);
+  return text.empty() ? fallback : core::parseNumber(name, text, min, max);
 }
 
 std::chrono::milliseconds readTimeout(const std::string& name, std::chrono::milliseconds fallback) {
   std::string text = core::envOr(name, "");
   if (text.empty()) return fallback;
-  double seconds = 0;
-  if (!Poco::NumberParser::tryParseFloat(text, seconds) || seconds < 0.01 || seconds > 86400) {
-    throw std::invalid_argument(name + " must be a number of seconds from 0.01 to 86400, got '" + text + "'");
-  }
-  return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  return std::chrono::milliseconds(static_cast<long>(core::parseSeconds(name, text, 0.01, 86400) * 1000));
 }
 
 bool readFlag(const std::string& name) {

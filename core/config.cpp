@@ -1,6 +1,8 @@
 #include "config.hpp"
 
 #include <cstdlib>
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 #include <Poco/NumberParser.h>
@@ -11,22 +13,11 @@
 namespace dray::core {
 namespace {
 
-unsigned long parseNumber(const std::string& what, const std::string& text, unsigned long min,
-                          unsigned long max) {
-  Poco::UInt64 value = 0;
-  if (!Poco::NumberParser::tryParseUnsigned64(text, value) || value < min || value > max) {
-    throw std::invalid_argument(what + " must be a whole number from " + std::to_string(min) +
-                                " to " + std::to_string(max) + ", got '" + text + "'");
-  }
-  return static_cast<unsigned long>(value);
-}
-
-double parseSeconds(const std::string& what, const std::string& text) {
-  double value = 0;
-  if (!Poco::NumberParser::tryParseFloat(text, value) || value < 0 || value > 30 * 24 * 3600) {
-    throw std::invalid_argument(what + " must be a number of seconds from 0 to 2592000, got '" + text + "'");
-  }
-  return value;
+// 2592000, 0.01: no exponent, no trailing zeros.
+std::string plain(double value) {
+  std::ostringstream out;
+  out << std::setprecision(15) << value;
+  return out.str();
 }
 
 std::string chooseStorage() {
@@ -38,6 +29,25 @@ std::string chooseStorage() {
 }
 
 }  // namespace
+
+unsigned long parseNumber(const std::string& what, const std::string& text, unsigned long min,
+                          unsigned long max) {
+  Poco::UInt64 value = 0;
+  if (!Poco::NumberParser::tryParseUnsigned64(text, value) || value < min || value > max) {
+    throw std::invalid_argument(what + " must be a whole number from " + std::to_string(min) +
+                                " to " + std::to_string(max) + ", got '" + text + "'");
+  }
+  return static_cast<unsigned long>(value);
+}
+
+double parseSeconds(const std::string& what, const std::string& text, double min, double max) {
+  double value = 0;
+  if (!Poco::NumberParser::tryParseFloat(text, value) || value < min || value > max) {
+    throw std::invalid_argument(what + " must be a number of seconds from " + plain(min) + " to " + plain(max) +
+                                ", got '" + text + "'");
+  }
+  return value;
+}
 
 std::string envOr(const std::string& name, const std::string& fallback) {
   const char* value = std::getenv(name.c_str());

@@ -29,6 +29,14 @@ struct Config {
 /// Reads an environment variable, or `fallback` when unset.
 std::string envOr(const std::string& name, const std::string& fallback);
 
+/// `text` as a whole number in [min, max]. Throws std::invalid_argument naming `what`,
+/// the range and the text.
+unsigned long parseNumber(const std::string& what, const std::string& text, unsigned long min, unsigned long max);
+
+/// `text` as seconds (decimals allowed) in [min, max], default 0 to 30 days. Throws
+/// std::invalid_argument naming `what`, the range and the text.
+double parseSeconds(const std::string& what, const std::string& text, double min = 0, double max = 30 * 24 * 3600);
+
 /// Builds the configuration. `default_plugin_dir` is used when DRAY_PLUGIN_PATH is unset.
 /// Throws std::invalid_argument naming the bad setting.
 Config loadConfig(int argc, const char* const argv[], const std::string& default_plugin_dir);

@@ -4,4 +4,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
-ctest --test-dir "${DRAY_BUILD_DIR:-$root/build}" --output-on-failure -j 2 "$@"
+ctest --test-dir "${DRAY_BUILD_DIR:-$root/build}" --output-on-failure --no-tests=error -j 2 "$@"

@@ -66,6 +66,8 @@ long Connection::receive(char* buffer, std::size_t size) {
   if (tls_) {
     std::size_t got = 0;
     auto io = tls_->read(buffer, size, got);
+    // Only the other direction is remembered: a read that wants more input is what the
+    // phase's own POLLIN covers, and keeping it would poll a dispatched connection (spin).
     tls_wants_write_ = io == TlsSession::Io::kWantWrite;
     tls_wants_read_ = false;
     if (io == TlsSession::Io::kOk) return static_cast<long>(got);

@@ -1,4 +1,4 @@
-#include "access_policy.hpp"
+#include "api/access_policy.hpp"
 
 namespace dray::api {
 
@@ -34,9 +34,12 @@ bool roleAllows(Role role, Access access) {
   switch (access) {
     case Access::kPublic:
     case Access::kRead:
-    case Access::kMetrics: return true;
-    case Access::kWrite: return role != Role::kRead;
-    case Access::kAdmin: return role == Role::kAdmin;
+    case Access::kMetrics:
+      return true;
+    case Access::kWrite:
+      return role != Role::kRead;
+    case Access::kAdmin:
+      return role == Role::kAdmin;
   }
   return false;
 }

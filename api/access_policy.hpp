@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "http_types.hpp"
+#include "api/http_types.hpp"
 
 namespace dray::api {
 
@@ -20,9 +20,9 @@ enum class Access {
 /// One row of the role table.
 struct RouteAccess {
   std::string method;
-  std::string pattern;   ///< as given to Router::add, e.g. "/jobs/{id}/log"
+  std::string pattern;  ///< as given to Router::add, e.g. "/jobs/{id}/log"
   Access access;
-  bool job_scoped;       ///< the first path parameter is a job id: a user token sees only its own jobs
+  bool job_scoped;  ///< the first path parameter is a job id: a user token sees only its own jobs
 };
 
 /// The role table: every route dray serves, present and planned, with what it needs.

@@ -1,4 +1,4 @@
-#include "api_server.hpp"
+#include "api/api_server.hpp"
 
 #include <chrono>
 

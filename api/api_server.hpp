@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "front/front_options.hpp"
-#include "front/http_front.hpp"
-#include "router.hpp"
+#include "api/front/front_options.hpp"
+#include "api/front/http_front.hpp"
+#include "api/router.hpp"
 
 namespace dray::api {
 

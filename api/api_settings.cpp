@@ -1,10 +1,10 @@
-#include "api_settings.hpp"
+#include "api/api_settings.hpp"
 
 #include <stdexcept>
 
 #include <Poco/Net/IPAddress.h>
 
-#include "config.hpp"
+#include "core/config.hpp"
 
 namespace dray::api {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "front/front_options.hpp"
-#include "token_store.hpp"
+#include "api/front/front_options.hpp"
+#include "api/token_store.hpp"
 
 namespace dray::api {
 

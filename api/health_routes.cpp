@@ -1,6 +1,8 @@
-#include "health_routes.hpp"
+#include "api/health_routes.hpp"
 
 #include <Poco/JSON/Object.h>
+
+#include "dray/sdk/version.hpp"
 
 namespace dray::api {
 namespace {
@@ -21,6 +23,7 @@ void addHealthRoutes(Router& router, sdk::Storage& storage, sdk::Runtime& runtim
     const bool ok = engine.ok && store.ok;
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("status", ok ? "ok" : "unavailable");
+    body.set("version", sdk::kSdkVersion);
     body.set("engine", describe(engine));
     body.set("storage", describe(store));
     body.set("workers", runner.workers());

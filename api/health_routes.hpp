@@ -1,9 +1,9 @@
 #pragma once
 
+#include "api/router.hpp"
+#include "core/job_runner.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
-#include "job_runner.hpp"
-#include "router.hpp"
 
 namespace dray::api {
 

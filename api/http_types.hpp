@@ -34,7 +34,8 @@ struct Request {
   std::string header(const std::string& name) const {
     for (const auto& [key, value] : headers) {
       if (key.size() == name.size() &&
-          std::equal(key.begin(), key.end(), name.begin(), [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); })) {
+          std::equal(key.begin(), key.end(), name.begin(),
+                     [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); })) {
         return value;
       }
     }

@@ -1,4 +1,4 @@
-#include "job_routes.hpp"
+#include "api/job_routes.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -8,8 +8,8 @@
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/NumberParser.h>
 
-#include "errors.hpp"
-#include "json_shape.hpp"
+#include "api/json_shape.hpp"
+#include "core/errors.hpp"
 
 namespace dray::api {
 namespace {
@@ -126,9 +126,12 @@ Response getLog(core::JobService& service, const std::string& id, const Request&
 
 Response cancelJob(core::JobService& service, const std::string& id) {
   switch (service.cancel(id)) {
-    case core::CancelOutcome::kUnknownJob: noSuchJob(id);
-    case core::CancelOutcome::kAlreadyFinished: throw HttpError(409, "job " + id + " is not queued or running");
-    case core::CancelOutcome::kCanceled: break;
+    case core::CancelOutcome::kUnknownJob:
+      noSuchJob(id);
+    case core::CancelOutcome::kAlreadyFinished:
+      throw HttpError(409, "job " + id + " is not queued or running");
+    case core::CancelOutcome::kCanceled:
+      break;
   }
   Object body(Poco::JSON_PRESERVE_KEY_ORDER);
   body.set("id", id);

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "job_runner.hpp"
-#include "job_service.hpp"
-#include "router.hpp"
+#include "api/router.hpp"
+#include "core/job_runner.hpp"
+#include "core/job_service.hpp"
 
 namespace dray::api {
 

@@ -1,9 +1,9 @@
-#include "json_shape.hpp"
+#include "api/json_shape.hpp"
 
 #include <string>
 #include <vector>
 
-#include "http_types.hpp"
+#include "api/http_types.hpp"
 
 namespace dray::api {
 
@@ -24,10 +24,13 @@ void checkJsonShape(std::string_view body, std::size_t max_keys, std::size_t max
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '{':
       case '[':
-        if (open.size() >= max_depth) throw HttpError(400, "JSON nested deeper than " + std::to_string(max_depth) + " levels");
+        if (open.size() >= max_depth)
+          throw HttpError(400, "JSON nested deeper than " + std::to_string(max_depth) + " levels");
         open.push_back(c == '{' ? 0 : kArray);
         [[fallthrough]];
       case ',':
@@ -44,7 +47,8 @@ void checkJsonShape(std::string_view body, std::size_t max_keys, std::size_t max
           throw HttpError(400, "a JSON object has more than " + std::to_string(max_keys) + " keys");
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }

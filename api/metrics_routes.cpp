@@ -1,4 +1,4 @@
-#include "metrics_routes.hpp"
+#include "api/metrics_routes.hpp"
 
 #include <sstream>
 
@@ -11,14 +11,14 @@ void family(std::ostringstream& out, const char* name, const char* type, const c
 
 }  // namespace
 
-std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running, std::size_t queued,
-                          unsigned workers, std::size_t unremoved) {
+std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running, std::size_t queued, unsigned workers,
+                          std::size_t unremoved) {
   std::ostringstream out;
   family(out, "dray_jobs_finished_total", "counter", "Jobs that ended, by final status.");
-  for (const char* status : {"complete", "error", "canceled"}) {
+  for (core::Status status : {core::Status::kComplete, core::Status::kError, core::Status::kCanceled}) {
     auto it = m.jobs_by_status.find(status);
-    out << "dray_jobs_finished_total{status=\"" << status << "\"} " << (it == m.jobs_by_status.end() ? 0 : it->second)
-        << '\n';
+    out << "dray_jobs_finished_total{status=\"" << core::toString(status) << "\"} "
+        << (it == m.jobs_by_status.end() ? 0 : it->second) << '\n';
   }
   family(out, "dray_jobs_running", "gauge", "Jobs running now.");
   out << "dray_jobs_running " << running << '\n';
@@ -41,7 +41,8 @@ std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running,
   out << "dray_log_lines_total " << m.log_lines << '\n';
   family(out, "dray_engine_errors_total", "counter", "Steps that failed because of the container engine.");
   out << "dray_engine_errors_total " << m.engine_errors << '\n';
-  family(out, "dray_containers_unremoved", "gauge", "Containers the engine would not remove yet; retried in the background.");
+  family(out, "dray_containers_unremoved", "gauge",
+         "Containers the engine would not remove yet; retried in the background.");
   out << "dray_containers_unremoved " << unremoved << '\n';
   return out.str();
 }
@@ -51,7 +52,8 @@ void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtim
     return Response{200,
                     renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(), runner.workers(),
                                   runtime.unremovedContainers()),
-                    "text/plain; version=0.0.4", {}};
+                    "text/plain; version=0.0.4",
+                    {}};
   });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
+#include "api/router.hpp"
+#include "core/job_runner.hpp"
 #include "dray/sdk/runtime.hpp"
-#include "job_runner.hpp"
-#include "router.hpp"
 
 namespace dray::api {
 

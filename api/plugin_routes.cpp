@@ -1,4 +1,4 @@
-#include "plugin_routes.hpp"
+#include "api/plugin_routes.hpp"
 
 #include <sstream>
 

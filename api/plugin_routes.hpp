@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "plugin_loader.hpp"
-#include "router.hpp"
+#include "api/router.hpp"
+#include "core/plugin_loader.hpp"
 
 namespace dray::api {
 

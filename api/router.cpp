@@ -1,4 +1,4 @@
-#include "router.hpp"
+#include "api/router.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -74,10 +74,10 @@ std::optional<Response> Router::authenticate(Request& request) const {
     request.caller = *caller;
     return std::nullopt;
   }
-  Response response = errorResponse(401, token.empty() ? "this route needs an Authorization: Bearer token"
-                                                       : "the bearer token is not valid");
-  response.headers.emplace_back("WWW-Authenticate",
-                                token.empty() ? R"(Bearer realm="dray")" : R"(Bearer realm="dray", error="invalid_token")");
+  Response response = errorResponse(
+      401, token.empty() ? "this route needs an Authorization: Bearer token" : "the bearer token is not valid");
+  response.headers.emplace_back(
+      "WWW-Authenticate", token.empty() ? R"(Bearer realm="dray")" : R"(Bearer realm="dray", error="invalid_token")");
   return response;
 }
 
@@ -132,8 +132,8 @@ Response Router::dispatch(Request& request) const {
   if (allowed.empty()) return errorResponse(404, "no such endpoint: " + request.method + " " + request.path);
   std::string allow;
   for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-  Response response = errorResponse(405, "method " + request.method + " is not allowed on " + request.path +
-                                             " (allowed: " + allow + ")");
+  Response response = errorResponse(
+      405, "method " + request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")");
   response.headers.emplace_back("Allow", allow);
   return response;
 }

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "access_policy.hpp"
-#include "http_types.hpp"
-#include "token_store.hpp"
+#include "api/access_policy.hpp"
+#include "api/http_types.hpp"
+#include "api/token_store.hpp"
 
 namespace dray::api {
 

@@ -1,4 +1,4 @@
-#include "token_store.hpp"
+#include "api/token_store.hpp"
 
 #include <sys/stat.h>
 
@@ -42,9 +42,12 @@ std::optional<Role> parseRole(const std::string& text) {
 
 const char* roleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kUser: return "user";
-    case Role::kRead: return "read";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kUser:
+      return "user";
+    case Role::kRead:
+      return "read";
   }
   return "?";
 }
@@ -60,11 +63,13 @@ TokenStore::Digest TokenStore::digestOf(std::string_view token) {
 
 void TokenStore::add(Caller caller, std::string_view token, const std::string& where) {
   if (token.size() < kMinTokenLength) {
-    throw std::invalid_argument(where + ": the token is shorter than " + std::to_string(kMinTokenLength) + " characters");
+    throw std::invalid_argument(where + ": the token is shorter than " + std::to_string(kMinTokenLength) +
+                                " characters");
   }
   Digest digest = digestOf(token);
   for (const auto& entry : entries_) {
-    if (entry.caller.name == caller.name) throw std::invalid_argument(where + ": the name '" + caller.name + "' is used twice");
+    if (entry.caller.name == caller.name)
+      throw std::invalid_argument(where + ": the name '" + caller.name + "' is used twice");
     if (entry.digest == digest) throw std::invalid_argument(where + ": the same token is given to two names");
   }
   entries_.push_back({std::move(caller), digest});
@@ -90,9 +95,11 @@ TokenStore TokenStore::load(const std::string& single_token, const std::string& 
     auto parsed = parseRole(role);
     if (!parsed) {
       // A long "role" is most likely a token in the wrong column: never quote it.
-      throw std::invalid_argument(where + ": the role must be admin, user or read, got " +
-                                  (role.size() < kMinTokenLength ? "'" + role + "'" : "a " + std::to_string(role.size()) +
-                                   "-character word (columns are 'name role token')"));
+      throw std::invalid_argument(
+          where + ": the role must be admin, user or read, got " +
+          (role.size() < kMinTokenLength
+               ? "'" + role + "'"
+               : "a " + std::to_string(role.size()) + "-character word (columns are 'name role token')"));
     }
     store.add({name, *parsed}, token, where);
   }
@@ -106,7 +113,8 @@ std::optional<Caller> TokenStore::find(std::string_view token) const {
   const Entry* found = nullptr;
   for (const auto& entry : entries_) {
     unsigned char difference = 0;
-    for (std::size_t i = 0; i < presented.size(); ++i) difference |= static_cast<unsigned char>(presented[i] ^ entry.digest[i]);
+    for (std::size_t i = 0; i < presented.size(); ++i)
+      difference |= static_cast<unsigned char>(presented[i] ^ entry.digest[i]);
     if (difference == 0) found = &entry;
   }
   if (!found) return std::nullopt;

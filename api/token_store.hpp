@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http_types.hpp"
+#include "api/http_types.hpp"
 
 namespace dray::api {
 

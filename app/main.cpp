@@ -3,29 +3,30 @@
 #include <sys/resource.h>
 
 #include <csignal>
-#include <thread>
 #include <iostream>
+#include <thread>
 
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/dll/runtime_symbol_info.hpp>
 
-#include "api_server.hpp"
-#include "api_settings.hpp"
-#include "tls_session.hpp"
-#include "channel_set.hpp"
-#include "config.hpp"
-#include "health_routes.hpp"
-#include "metrics_routes.hpp"
-#include "recovery.hpp"
+#include "api/api_server.hpp"
+#include "api/api_settings.hpp"
+#include "api/front/tls_session.hpp"
+#include "api/health_routes.hpp"
+#include "api/job_routes.hpp"
+#include "api/metrics_routes.hpp"
+#include "api/plugin_routes.hpp"
+#include "core/channel_set.hpp"
+#include "core/config.hpp"
+#include "core/job_runner.hpp"
+#include "core/job_service.hpp"
+#include "core/plugin_registry.hpp"
+#include "core/recovery.hpp"
+#include "core/spdlog_logger.hpp"
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
-#include "job_routes.hpp"
-#include "job_runner.hpp"
-#include "job_service.hpp"
-#include "plugin_registry.hpp"
-#include "plugin_routes.hpp"
-#include "spdlog_logger.hpp"
+#include "dray/sdk/version.hpp"
 
 namespace {
 
@@ -64,6 +65,7 @@ int waitForSignal() {
 int run(int argc, char** argv) {
   core::Config config = core::loadConfig(argc, argv, defaultPluginDir());
   core::configureLogging(config.log_level, config.log_format);
+  spdlog::info("dray {} (plugin ABI {})", sdk::kSdkVersion, sdk::kAbiVersion);
   // Read (and refuse) the API's settings before anything starts: a bad tokens file must
   // stop dray, not leave it running open.
   api::ApiSettings api_settings =
@@ -82,14 +84,15 @@ int run(int argc, char** argv) {
 
   // Jobs are accepted at once but held until recovery has dealt with what a previous
   // dray of this instance left behind (which may take long on a slow engine).
-  core::RunnerOptions runner_options{config.workers, config.max_queue, config.spool_memory, config.log_limit,
-                                     config.instance, true};
+  core::RunnerOptions runner_options{config.workers,   config.max_queue, config.spool_memory,
+                                     config.log_limit, config.instance,  true};
   runner_options.job_log_limit = config.job_log_limit;
-  core::JobRunner runner(*storage, *runtime, runner_options);
+  core::JobRunner runner(*storage, runtime, runner_options);
   const std::string started_at = core::nowRfc3339();
   std::jthread recovery([&] {  // joined on every path, also when start-up fails below
-    core::recoverAfterRestart(*storage, *runtime, config.instance,
-                              [&runner](const std::string& id) { return runner.state(id).has_value(); }, started_at);
+    core::recoverAfterRestart(
+        *storage, *runtime, config.instance, [&runner](const std::string& id) { return runner.state(id).has_value(); },
+        started_at);
     runner.release();
   });
   core::ImagePolicy image_policy(config.allowed_images);
@@ -107,12 +110,16 @@ int run(int argc, char** argv) {
   api::ApiServer server(router, api_settings.front);
   server.start();
   const auto& front = api_settings.front;
-  spdlog::info("dray listening on port {} of {} ({}), {}", server.port(), front.listen_address,
-               front.tls.enabled() ? (front.tls.client_ca_file.empty() ? "https" : "https, client certificates required") : "http",
-               api_settings.tokens.enabled() ? std::to_string(api_settings.tokens.size()) + " API tokens" : "no authentication");
+  spdlog::info(
+      "dray listening on port {} of {} ({}), {}", server.port(), front.listen_address,
+      front.tls.enabled() ? (front.tls.client_ca_file.empty() ? "https" : "https, client certificates required")
+                          : "http",
+      api_settings.tokens.enabled() ? std::to_string(api_settings.tokens.size()) + " API tokens" : "no authentication");
   if (!api_settings.tokens.enabled() && !api::isLoopbackAddress(front.listen_address)) {
-    spdlog::warn("no DRAY_TOKEN or DRAY_TOKENS_FILE: anyone who reaches {}:{} can run any image on this host "
-                 "(see docs/security.md)", front.listen_address, server.port());
+    spdlog::warn(
+        "no DRAY_TOKEN or DRAY_TOKENS_FILE: anyone who reaches {}:{} can run any image on this host "
+        "(see docs/security.md)",
+        front.listen_address, server.port());
   }
 
   int signal = waitForSignal();
@@ -159,6 +166,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
       std::cout << dray::core::usage();
+      return 0;
+    }
+    if (std::string(argv[i]) == "--version") {
+      std::cout << "dray " << dray::sdk::kSdkVersion << " (plugin ABI " << dray::sdk::kAbiVersion << ")\n";
       return 0;
     }
   }

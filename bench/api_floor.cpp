@@ -1,53 +1,107 @@
-// The engine-API floor for the Word Job: randword -> upper -> reverse run back to back with
-// the bare runtime (create, attach, start, stream, wait, remove; no dray core, no HTTP, no
-// storage). Prints one latency in milliseconds per run.
+// The engine-API floor for the Word Job, randword -> upper -> reverse, run by the raw client
+// of raw_engine.hpp (nothing of dray): per step create, attach, start, stream, wait, remove,
+// each step's output becoming the next one's input. Every run checks each step's exit code
+// and exact output, and fails the benchmark (exit 1) otherwise: a failed run must not look fast.
+//
+//   bench_api_floor [runs]                    latency: one line of milliseconds per run
+//   bench_api_floor --workers W --jobs J      throughput: J jobs on W threads, prints seconds
+//                                             from the first job's start to the last one's end
+// BENCH_DEBUG=1 prints each step's phases (create, attach, start, stream, wait, remove) in ms.
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
-#include <spdlog/spdlog.h>
-
-#include "docker_runtime.hpp"
-#include "spdlog_logger.hpp"
-#include "spool.hpp"
+#include "bench/raw_engine.hpp"
 
 namespace {
 
-using namespace dray;
+using Clock = std::chrono::steady_clock;
 
-class NoHook final : public sdk::ExitHook {
- public:
-  void afterExit(int, sdk::ContainerFiles&) override {}
+struct Step {
+  const char* image;
+  const char* expected_out;
 };
+
+// randword prints five fixed words; the others upper-case and reverse each line.
+constexpr Step kWordJob[] = {
+    {"dray-test/randword", "alpha\nbravo\ncharlie\ndelta\necho\n"},
+    {"dray-test/upper", "ALPHA\nBRAVO\nCHARLIE\nDELTA\nECHO\n"},
+    {"dray-test/reverse", "AHPLA\nOVARB\nEILRAHC\nATLED\nOHCE\n"},
+};
+
+void runWordJob(bench::RawEngine& engine, bool debug) {
+  std::string input;
+  for (const Step& step : kWordJob) {
+    bench::StepResult result = engine.runStep(step.image, {}, input);
+    if (debug) {
+      const bench::StepPhases& p = engine.lastPhases();
+      std::fprintf(stderr, "%-20s create %6.1f attach %5.1f start %6.1f stream %6.1f wait %5.1f remove %5.1f ms\n",
+                   step.image, p.create, p.attach, p.start, p.stream, p.wait, p.remove);
+    }
+    if (result.exit_code != 0) {
+      throw std::runtime_error(std::string(step.image) + " exited with " + std::to_string(result.exit_code));
+    }
+    if (result.out != step.expected_out || !result.err.empty()) {
+      throw std::runtime_error(std::string(step.image) + " wrote unexpected output: [" + result.out + "] stderr [" +
+                               result.err + "]");
+    }
+    input = std::move(result.out);
+  }
+}
+
+int latency(int runs, bool debug) {
+  bench::RawEngine engine;
+  for (int run = 0; run < runs; ++run) {
+    auto start = Clock::now();
+    runWordJob(engine, debug);
+    std::printf("%.1f\n", std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int throughput(int workers, int jobs, bool debug) {
+  std::atomic<int> next{0};
+  std::mutex failure_mutex;
+  std::string failure;
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      bench::RawEngine engine;  // one client (and session) per worker, as dray has
+      try {
+        while (next.fetch_add(1) < jobs) runWordJob(engine, debug);
+      } catch (const std::exception& e) {
+        std::lock_guard lock(failure_mutex);
+        failure = e.what();
+        next = jobs;  // stop the others
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (!failure.empty()) throw std::runtime_error(failure);
+  std::printf("%.3f\n", std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 10;
-  if (std::getenv("BENCH_DEBUG")) spdlog::set_level(spdlog::level::debug);
-  core::SpdlogLogger logger(spdlog::default_logger());
-  plugins::runtime::docker::DockerRuntime runtime(plugins::runtime::docker::parseDockerHost("unix:///var/run/docker.sock"),
-                                                  logger);
-  for (int run = 0; run < runs; ++run) {
-    auto start = std::chrono::steady_clock::now();
-    // Spools carry the data between steps, as in dray, but nothing else of dray runs.
-    std::unique_ptr<core::Spool> previous;
-    std::unique_ptr<sdk::ByteSource> input = std::make_unique<core::EmptySource>();
-    for (const char* image : {"dray-test/randword", "dray-test/upper", "dray-test/reverse"}) {
-      sdk::ContainerSpec spec;
-      spec.image = image;
-      spec.labels = {{"dray.bench", "floor"}};
-      auto output = std::make_unique<core::Spool>(1 << 20);
-      core::Spool err(1 << 20);
-      NoHook hook;
-      sdk::RunIo io{*input, *output, err};
-      if (runtime.run(spec, io, hook, {}) != 0) return 1;
-      input = output->reader();
-      previous = std::move(output);
+  const bool debug = std::getenv("BENCH_DEBUG") != nullptr;
+  try {
+    if (argc == 5 && std::strcmp(argv[1], "--workers") == 0 && std::strcmp(argv[3], "--jobs") == 0) {
+      return throughput(std::atoi(argv[2]), std::atoi(argv[4]), debug);
     }
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%.1f\n", ms);
+    return latency(argc > 1 ? std::atoi(argv[1]) : 10, debug);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_api_floor: run failed: %s\n", e.what());
+    return 1;
   }
-  return 0;
 }

@@ -1,145 +1,242 @@
 #!/usr/bin/env bash
-# Dray against the raw engine, all measured in this run (ratios matter, not absolutes):
-#  1 floor:      Word Job latency p50/p90 — dray vs bare runtime vs `docker run -i | …` chain
-#  2 throughput: 3-step jobs/s at 1, 4 and 8 workers
-#  3 pipe:       1 GiB through a 2-step job — MB/s and dray's peak RSS vs a docker run chain
-#  4 api:        GET /jobs/{id} req/s at 64 connections (wrk), POST /jobs accept rate, idle RSS
-# Needs the engine, the dray-test images (tests/images/build.sh) and wrk.
+# Dray against what a user would run instead, all measured in this run, rounds interleaved
+# (ratios matter, not absolutes). Baselines are never dray's code: bench_api_floor is a raw
+# Engine API client written for the benchmark, the chains are `docker run -i | …` shell pipes.
+#  1 latency:    Word Job, dray vs the raw client (floor) vs the shell pipe of `docker run`s
+#  2 throughput: 3-step jobs/s at 1, 4 and 8 workers, dray vs the raw client on as many threads
+#  3 pipe:       1 GiB through 2 steps (generate | md5sum), dray vs the shell pipe; dray's peak RSS
+#  4 api:        GET /jobs/{id} and POST /jobs req/s (wrk), idle RSS (no baseline: absolute figures)
+# Every round is checked: exit codes and exact output of every chain and floor run, status
+# `complete` and the exact log of every dray job, the checksum of both pipes' output, no
+# non-2xx answer in wrk. A failed round ends the run (exit 1): a failure must not look fast.
+# Every figure: p50, p90, spread = (p90-p10)/p50 and min..max over the rounds; ratio = the
+# path's figure / the baseline's in the same round, p50 (p10..p90) over the rounds.
+# Needs the engine, the dray-test images (tests/images/build.sh), jq, wrk, md5sum, busybox.
 set -euo pipefail
 build="${1:?usage: engine_bench.sh <build dir>}"
-runs="${BENCH_RUNS:-10}"
+runs="${BENCH_RUNS:-10}"             # rounds of part 1
+tput_rounds="${BENCH_TPUT_ROUNDS:-3}"  # rounds of part 2, per worker count
+pipe_rounds="${BENCH_PIPE_ROUNDS:-3}"  # rounds of part 3
+api_rounds="${BENCH_API_ROUNDS:-3}"    # wrk runs of part 4, per route
 parts=" ${BENCH_PARTS:-1 2 3 4} "   # e.g. BENCH_PARTS=1 for a before/after latency check
 before="${BENCH_BEFORE:-}"          # another build dir: part 1 also times its dray, interleaved
 poll="${BENCH_POLL:-1}"             # seconds between job status polls: each poll is a curl process
                                     # that competes with dockerd for the 2 cores (see README)
 want() { [[ "$parts" == *" $1 "* ]]; }
 . "$(dirname "$0")/../scripts/lib/dray_client.sh"
+fail() { echo "engine_bench: round failed: $*" >&2; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR-1)*p/100)+1; printf "%.0f", a[i]}'; }
+tmp="$(mktemp -d)"
+
+# summary FILE: "p10 p50 p90 min max" of one number per line (linear interpolation).
+summary() {
+  sort -g "$1" | awk '{a[NR - 1] = $1}
+    function pct(p,  r, lo, hi) { r = (NR - 1) * p / 100; lo = int(r); hi = lo + 1 < NR ? lo + 1 : lo
+                                  return a[lo] + (r - lo) * (a[hi] - a[lo]) }
+    END { if (NR == 0) exit 1; print pct(10), pct(50), pct(90), a[0], a[NR - 1] }'
+}
+# header UNIT: the table head of row's columns.
+header() {
+  printf "%-42s %11s %11s %7s %21s  %s\n" path "p50 $1" "p90 $1" spread "min..max $1" "ratio p50 (p10..p90)"
+}
+# row LABEL FILE [BASELINE_FILE|none]: one figure's line; the ratio is per round, FILE / BASELINE.
+digits=1  # decimals of the figures in row
+row() {
+  local ratio="1.00 (baseline)" p10 p50 p90 min max
+  read -r p10 p50 p90 min max <<<"$(summary "$2")"
+  if [ "${3:-}" = none ]; then
+    ratio="- (no baseline)"
+  elif [ $# -eq 3 ] && [ "$3" != "$2" ]; then
+    paste "$2" "$3" | awk '{print $1 / $2}' >"$tmp/ratio"
+    ratio=$(summary "$tmp/ratio" | awk '{printf "%.2f (%.2f..%.2f)", $2, $1, $3}')
+  fi
+  awk -v l="$1" -v p10="$p10" -v p50="$p50" -v p90="$p90" -v min="$min" -v max="$max" -v r="$ratio" -v d="$digits" '
+    BEGIN { f = "%-42s %11." d "f %11." d "f %6.0f%% %10." d "f..%-10." d "f %s\n"
+            printf f, l, p50, p90, 100 * (p90 - p10) / p50, min, max, r }'
+}
+
 port=$((30000 + RANDOM % 20000))
 dray_pid=""
 start_dray() {
-  DRAY_INSTANCE=bench DRAY_STORAGE=memory LOG_LEVEL=warn "$@" "$build/bin/dray" -p "$port" >/tmp/dray-bench.log 2>&1 &
+  DRAY_INSTANCE=bench DRAY_STORAGE=memory LOG_LEVEL=warn "$@" "$build/bin/dray" -p "$port" >"$tmp/dray.log" 2>&1 &
   dray_pid=$!
-  dray_wait_up "http://127.0.0.1:$port"
+  dray_wait_up "http://127.0.0.1:$port" || fail "dray did not start: $(cat "$tmp/dray.log")"
+  awk '/VmRSS/{print $2 / 1024}' "/proc/$dray_pid/status" >>"$tmp/idle-rss.txt"
 }
 stop_dray() { kill "$dray_pid"; wait "$dray_pid" 2>/dev/null || true; dray_pid=""; }
 before_pid=""
 cleanup() {
   if [ -n "$dray_pid" ]; then kill "$dray_pid" 2>/dev/null || true; fi
   if [ -n "$before_pid" ]; then kill "$before_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
 }
 trap cleanup EXIT
 url="http://127.0.0.1:$port"
 word='{"steps":[{"source":"dray-test/randword"},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}'
+word_out=$'AHPLA\nOVARB\nEILRAHC\nATLED\nOHCE'
+word_log='["alpha","bravo","charlie","delta","echo","ALPHA","BRAVO","CHARLIE","DELTA","ECHO",'
+word_log+='"AHPLA","OVARB","EILRAHC","ATLED","OHCE"]'
 
 # Polls gently: on 2 cores a tight client loop steals CPU from dockerd and slows the very
 # containers it measures. Latencies come from the job's own createdAt/finishedAt instead.
-wait_complete() {  # [url] id
-  local at="$url"; [ $# -eq 2 ] && { at="$1"; shift; }
-  while [ "$(curl -sf "$at/jobs/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')" = running ]; do sleep "$poll"; done
+wait_complete() {  # [url] id: waits for the job to end; fails the run unless it is complete
+  local at="$url" status; [ $# -eq 2 ] && { at="$1"; shift; }
+  while status=$(curl -sf "$at/jobs/$1" | jq -r .status) && [ "$status" = running ]; do sleep "$poll"; done
+  [ "$status" = complete ] || fail "dray job $1 ended '$status'"
+}
+check_word_log() {  # [url] id: the Word Job's whole log, every step's lines
+  local at="$url" lines; [ $# -eq 2 ] && { at="$1"; shift; }
+  lines=$(curl -sf "$at/jobs/$1/log" | jq -c .lines)
+  [ "$lines" = "$word_log" ] || fail "dray job $1 logged $lines"
 }
 to_ms() { echo $(( $(date -d "$1" +%s%N) / 1000000 )); }
 job_times() {  # [url] id: "createdAt finishedAt" of a finished job, in ms
-  local at="$url" body created finished
+  local at="$url" created finished
   [ $# -eq 2 ] && { at="$1"; shift; }
-  body=$(curl -sf "$at/jobs/$1")
-  created=$(echo "$body" | sed -n 's/.*"createdAt":"\([^"]*\)".*/\1/p')
-  finished=$(echo "$body" | sed -n 's/.*"finishedAt":"\([^"]*\)".*/\1/p')
+  { read -r created; read -r finished; } < <(curl -sf "$at/jobs/$1" | jq -r '.createdAt, .finishedAt')
   echo "$(to_ms "$created") $(to_ms "$finished")"
 }
 job_ms() {  # [url] id: server-side duration of a finished job
   local times; times=$(job_times "$@")
   echo $(( ${times#* } - ${times% *} ))
 }
+# The shell pipes run with --log-driver none, as dray's containers do: with the engine's
+# default json-file log, every line is written twice and a 1 GiB pipe of short lines ran
+# at 2.4 MB/s instead of ~87 (a baseline slowed by a setting would flatter dray).
+chain_word() {  # the Word Job as a shell pipe of docker runs; checks exit codes and output
+  local out
+  out=$(docker run -i --rm --log-driver none dray-test/randword </dev/null |
+    docker run -i --rm --log-driver none dray-test/upper |
+    docker run -i --rm --log-driver none dray-test/reverse) || fail "docker run chain exited non-zero"
+  [ "$out" = "$word_out" ] || fail "docker run chain printed '$out'"
+}
 
 if want 1; then
-echo "== 1. floor: Word Job latency, $runs runs each, interleaved =="
-# One run of each path per round, so drift on a shared machine hits all three alike.
-: >/tmp/floor.txt; : >/tmp/chain.txt; : >/tmp/dray.txt; : >/tmp/dray-before.txt
+echo "== 1. latency: Word Job, $runs rounds, interleaved; ratio = path ms / floor ms (lower is faster) =="
+# One run of each path per round, so drift on a shared machine hits all of them alike.
 start_dray env
 if [ -n "$before" ]; then
   before_url="http://127.0.0.1:$((port + 1))"
-  DRAY_INSTANCE=bench-before DRAY_STORAGE=memory LOG_LEVEL=warn "$before/bin/dray" -p $((port + 1)) >/tmp/dray-bench-before.log 2>&1 &
+  DRAY_INSTANCE=bench-before DRAY_STORAGE=memory LOG_LEVEL=warn "$before/bin/dray" -p $((port + 1)) \
+    >"$tmp/dray-before.log" 2>&1 &
   before_pid=$!
-  dray_wait_up "$before_url"
+  dray_wait_up "$before_url" || fail "BENCH_BEFORE dray did not start"
 fi
 for _ in $(seq "$runs"); do
-  "$build/bin/bench_api_floor" 1 >>/tmp/floor.txt
-  t=$(now_ms); docker run -i --rm dray-test/randword </dev/null | docker run -i --rm dray-test/upper |
-    docker run -i --rm dray-test/reverse >/dev/null; echo $(( $(now_ms) - t )) >>/tmp/chain.txt
-  id=$(dray_submit "$url" "$word"); wait_complete "$id"; job_ms "$id" >>/tmp/dray.txt
+  "$build/bin/bench_api_floor" 1 >>"$tmp/floor.txt" || fail "bench_api_floor"
+  t=$(now_ms); chain_word; echo $(( $(now_ms) - t )) >>"$tmp/chain.txt"
+  id=$(dray_submit "$url" "$word"); [ -n "$id" ] || fail "dray refused the Word Job"
+  wait_complete "$id"; check_word_log "$id"; job_ms "$id" >>"$tmp/dray.txt"
   if [ -n "$before" ]; then
-    id=$(dray_submit "$before_url" "$word"); wait_complete "$before_url" "$id"; job_ms "$before_url" "$id" >>/tmp/dray-before.txt
+    id=$(dray_submit "$before_url" "$word"); [ -n "$id" ] || fail "BENCH_BEFORE dray refused the Word Job"
+    wait_complete "$before_url" "$id"; check_word_log "$before_url" "$id"
+    job_ms "$before_url" "$id" >>"$tmp/dray-before.txt"
   fi
 done
 stop_dray
 if [ -n "$before" ]; then kill "$before_pid"; wait "$before_pid" 2>/dev/null || true; before_pid=""; fi
-f50=$(percentile 50 </tmp/floor.txt); f90=$(percentile 90 </tmp/floor.txt)
-c50=$(percentile 50 </tmp/chain.txt); c90=$(percentile 90 </tmp/chain.txt)
-d50=$(percentile 50 </tmp/dray.txt); d90=$(percentile 90 </tmp/dray.txt)
-printf "%-40s %8s %8s %10s\n" "path" "p50 ms" "p90 ms" "p50/floor"
-printf "%-40s %8s %8s %10s\n" "bare runtime, steps back to back (floor)" "$f50" "$f90" "1.00"
-printf "%-40s %8s %8s %10.2f\n" "docker run -i | docker run -i | …" "$c50" "$c90" "$(echo "$c50 / $f50" | bc -l)"
-printf "%-40s %8s %8s %10.2f\n" "dray (accepted -> finished)" "$d50" "$d90" "$(echo "$d50 / $f50" | bc -l)"
-if [ -n "$before" ]; then
-  b50=$(percentile 50 </tmp/dray-before.txt); b90=$(percentile 90 </tmp/dray-before.txt)
-  printf "%-40s %8s %8s %10.2f\n" "dray, BENCH_BEFORE build" "$b50" "$b90" "$(echo "$b50 / $f50" | bc -l)"
-fi
-
+header ms
+row "floor: raw Engine API client" "$tmp/floor.txt"
+row "docker run -i | docker run -i | …" "$tmp/chain.txt" "$tmp/floor.txt"
+row "dray (accepted -> finished)" "$tmp/dray.txt" "$tmp/floor.txt"
+if [ -n "$before" ]; then row "dray, BENCH_BEFORE build" "$tmp/dray-before.txt" "$tmp/floor.txt"; fi
 fi
 
 if want 2; then
-echo "== 2. throughput: 3-step jobs/s =="
-printf "%-10s %8s %10s %8s\n" "workers" "jobs" "seconds" "jobs/s"
+echo "== 2. throughput: 3-step jobs/s, 3 jobs per worker, $tput_rounds rounds per worker count, interleaved;"
+echo "      ratio = dray jobs/s / floor jobs/s (higher is faster) =="
+header "jobs/s"; digits=2
 for workers in 1 4 8; do
   start_dray env DRAY_WORKERS="$workers"
-  jobs=$((workers * 3)); ids=()
-  for _ in $(seq "$jobs"); do ids+=("$(dray_submit "$url" "$word")"); done
-  # From the first job accepted to the last one finished, by the server's own clock.
-  first=""; last=0
-  for id in "${ids[@]}"; do
-    wait_complete "$id"; read -r created finished <<<"$(job_times "$id")"
-    [ -z "$first" ] && first=$created
-    [ "$finished" -gt "$last" ] && last=$finished
+  jobs=$((workers * 3))
+  : >"$tmp/tfloor.txt"; : >"$tmp/tdray.txt"
+  for _ in $(seq "$tput_rounds"); do
+    seconds=$("$build/bin/bench_api_floor" --workers "$workers" --jobs "$jobs") ||
+      fail "bench_api_floor --workers $workers"
+    awk -v j="$jobs" -v s="$seconds" 'BEGIN {print j / s}' >>"$tmp/tfloor.txt"
+    ids=()
+    for _ in $(seq "$jobs"); do
+      id=$(dray_submit "$url" "$word"); [ -n "$id" ] || fail "dray refused the Word Job"; ids+=("$id")
+    done
+    # From the first job accepted to the last one finished, by the server's own clock.
+    first=""; last=0
+    for id in "${ids[@]}"; do
+      wait_complete "$id"; check_word_log "$id"
+      read -r created finished <<<"$(job_times "$id")"
+      if [ -z "$first" ] || [ "$created" -lt "$first" ]; then first=$created; fi
+      [ "$finished" -gt "$last" ] && last=$finished
+    done
+    awk -v j="$jobs" -v ms="$((last - first))" 'BEGIN {print j * 1000 / ms}' >>"$tmp/tdray.txt"
   done
-  ms=$(( last - first ))
   stop_dray
-  printf "%-10s %8s %10.2f %8.2f\n" "$workers" "$jobs" "$(echo "$ms / 1000" | bc -l)" "$(echo "$jobs * 1000 / $ms" | bc -l)"
+  row "floor: raw client, $workers thread(s)" "$tmp/tfloor.txt"
+  row "dray, $workers worker(s)" "$tmp/tdray.txt" "$tmp/tfloor.txt"
 done
-
 fi
 
 if want 3; then
-echo "== 3. pipe: 1 GiB through 2 steps =="
-t=$(now_ms)
-docker run -i --rm -e SCRIPT='head -c 1073741824 /dev/zero' dray-test/script </dev/null 2>/dev/null |
-  docker run -i --rm --entrypoint /bin/wc dray-test/busybox -c >/dev/null || true
-chain_ms=$(( $(now_ms) - t ))
-start_dray env
-pipe='{"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"head -c 1073741824 /dev/zero"}]},{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"wc -c"}]}]}'
-id=$(dray_submit "$url" "$pipe"); wait_complete "$id"; dray_ms=$(job_ms "$id")
-rss=$(awk '/VmHWM/{print int($2/1024)}' /proc/$dray_pid/status)
-stop_dray
-printf "%-30s %8s %8s %10s\n" "path" "seconds" "MB/s" "peak RSS"
-printf "%-30s %8.1f %8.0f %10s\n" "docker run chain" "$(echo "$chain_ms/1000" | bc -l)" "$(echo "1073.741824*1000/$chain_ms" | bc -l)" "-"
-printf "%-30s %8.1f %8.0f %7s MiB\n" "dray (spooled to disk)" "$(echo "$dray_ms/1000" | bc -l)" "$(echo "1073.741824*1000/$dray_ms" | bc -l)" "$rss"
-printf "dray / chain throughput: %.2f\n" "$(echo "$chain_ms / $dray_ms" | bc -l)"
-
+echo "== 3. pipe: 1 GiB through 2 steps (generate | md5sum), $pipe_rounds rounds, interleaved;"
+echo "      ratio = dray MB/s / chain MB/s (higher is faster) =="
+# 1024 numbered blocks of 1 MiB of numbered lines: a lost, doubled or reordered piece changes
+# the checksum. The expected sum comes from the same busybox the images are built from.
+gen='seq 1 200000 | head -c 1048572 >b; i=0; while [ $i -lt 1024 ]; do printf "%04d" $i; cat b; i=$((i+1)); done'
+expected=$(cd "$tmp" && /bin/busybox sh -c "$gen" | md5sum | cut -d' ' -f1)
+pipe=$(jq -nc --arg gen "$gen" '{steps: [
+  {source: "dray-test/script", environment: [{variable: "SCRIPT", value: $gen}]},
+  {source: "dray-test/script", environment: [{variable: "SCRIPT", value: "md5sum"}]}]}')
+for _ in $(seq "$pipe_rounds"); do
+  t=$(now_ms)
+  out=$(docker run -i --rm --log-driver none -e SCRIPT="$gen" dray-test/script </dev/null |
+    docker run -i --rm --log-driver none -e SCRIPT=md5sum dray-test/script) || fail "docker run pipe exited non-zero"
+  ms=$(( $(now_ms) - t ))
+  [ "$out" = "$expected  -" ] || fail "docker run pipe: checksum '$out', expected $expected"
+  awk -v ms="$ms" 'BEGIN {print 1073.741824 * 1000 / ms}' >>"$tmp/pchain.txt"
+  start_dray env
+  id=$(dray_submit "$url" "$pipe"); [ -n "$id" ] || fail "dray refused the pipe job"
+  wait_complete "$id"
+  awk '/VmHWM/{print $2 / 1024}' "/proc/$dray_pid/status" >>"$tmp/prss.txt"  # before reading the log
+  # The checksum is the last line of the log (step 1's lines stop at DRAY_LOG_LIMIT).
+  index=0; last_line=""
+  while page=$(curl -sf "$url/jobs/$id/log?index=$index") && n=$(jq '.lines | length' <<<"$page") && [ "$n" -gt 0 ]; do
+    last_line=$(jq -r '.lines[-1]' <<<"$page"); index=$((index + n))
+  done
+  [ "$last_line" = "$expected  -" ] || fail "dray pipe job $id: last log line '$last_line', expected $expected"
+  awk -v ms="$(job_ms "$id")" 'BEGIN {print 1073.741824 * 1000 / ms}' >>"$tmp/pdray.txt"
+  stop_dray
+done
+header "MB/s"; digits=1
+row "docker run chain (shell pipe)" "$tmp/pchain.txt"
+row "dray (spooled to disk)" "$tmp/pdray.txt" "$tmp/pchain.txt"
+echo "dray peak RSS per round (VmHWM): $(summary "$tmp/prss.txt" |
+  awk '{printf "p50 %.0f MiB, p90 %.0f MiB, min..max %.0f..%.0f MiB", $2, $3, $4, $5}')"
 fi
 
 if want 4; then
-echo "== 4. api =="
+echo "== 4. api: $api_rounds wrk runs per route (no baseline: absolute figures) =="
 start_dray env DRAY_WORKERS=1 DRAY_QUEUE=1000000
-idle=$(awk '/VmRSS/{print $2}' /proc/$dray_pid/status)
 id=$(dray_submit "$url" '{"steps":[{"source":"dray-test/upper"}]}'); wait_complete "$id"
-wrk -t2 -c64 -d5s "$url/jobs/$id" | awk '/Requests\/sec/{print "GET /jobs/{id}, 64 connections: " $2 " req/s"}'
-cat > /tmp/post.lua <<'LUA'
+cat >"$tmp/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"steps":[{"source":"dray-test/missing-image-for-bench"}]}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-wrk -t2 -c16 -d3s -s /tmp/post.lua "$url/jobs" | awk '/Requests\/sec/{print "POST /jobs accepted (16 connections): " $2 " req/s"}'
-echo "idle RSS: $((idle / 1024)) MiB"
+# wrk_rate ARGS…: req/s of one run; fails the run on any non-2xx answer or socket error.
+wrk_rate() {
+  local out; out=$(wrk "$@")
+  if grep -qE "Non-2xx|Socket errors" <<<"$out"; then fail "wrk $*: $out"; fi
+  awk '/Requests\/sec/{print $2}' <<<"$out"
+}
+for _ in $(seq "$api_rounds"); do
+  wrk_rate -t2 -c64 -d3s "$url/jobs/$id" >>"$tmp/get.txt"
+  wrk_rate -t2 -c16 -d2s -s "$tmp/post.lua" "$url/jobs" >>"$tmp/post.txt"
+done
 stop_dray
+header "req/s"; digits=0
+row "GET /jobs/{id}, 64 connections" "$tmp/get.txt" none
+row "POST /jobs answered 201, 16 connections" "$tmp/post.txt" none
+fi
+
+if [ -s "$tmp/idle-rss.txt" ]; then
+  echo "dray idle RSS at each start ($(wc -l <"$tmp/idle-rss.txt") starts): $(summary "$tmp/idle-rss.txt" |
+    awk '{printf "p50 %.1f MiB, p90 %.1f MiB, min..max %.1f..%.1f MiB", $2, $3, $4, $5}')"
 fi

@@ -1,35 +1,52 @@
 // Log lines/s into storage for one step printing 10^6 lines, through the same path the core
 // uses (chunks -> JobLogWriter -> Storage::appendLog), against the original Dray's way of
-// writing logs (one RPUSH round trip per line), all in one run on one redis-server.
+// writing logs (one RPUSH round trip per line), on one redis-server. Rounds interleave the
+// three paths; after every round each path's log is read back and every line is checked
+// (count, content, order), so a path that loses lines fails the run instead of looking fast.
+//
+//   BENCH_LOG_ROUNDS (default 3), BENCH_LOG_LINES (default 1000000)
+// Exit: 0, 1 if the goal (Redis path >= 10x the baseline, p50 of the rounds) is missed,
+// 2 if any round lost, added or changed a line.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Process.h>
+#include <Poco/Redis/Array.h>
 #include <Poco/Redis/Client.h>
 #include <Poco/Redis/Command.h>
 #include <spdlog/spdlog.h>
 
-#include "job_log.hpp"
-#include "memory_storage.hpp"
-#include "redis_storage.hpp"
-#include "spdlog_logger.hpp"
+#include "bench/stats.hpp"
+#include "core/job_log.hpp"
+#include "core/spdlog_logger.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
+#include "plugins/storage/redis/redis_storage.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace dray;
 
-constexpr int kLines = 1'000'000;
 constexpr std::size_t kChunk = 32 * 1024;  // about what one attach frame carries
+constexpr const char* kBaselineKey = "baseline:log";
+
+int envInt(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::atoi(value) : fallback;
+}
+
+std::string lineText(int i) { return "line " + std::to_string(i); }
 
 // The step's output as the runtime hands it on: "line N\n" text in fixed-size chunks.
-std::vector<std::string> makeChunks() {
+std::vector<std::string> makeChunks(int lines) {
   std::string all;
-  for (int i = 0; i < kLines; ++i) all += "line " + std::to_string(i) + "\n";
+  for (int i = 0; i < lines; ++i) all += lineText(i) + "\n";
   std::vector<std::string> chunks;
   for (std::size_t at = 0; at < all.size(); at += kChunk) chunks.push_back(all.substr(at, kChunk));
   return chunks;
@@ -37,7 +54,25 @@ std::vector<std::string> makeChunks() {
 
 double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-double throughDray(sdk::Storage& storage, const std::string& id, const std::vector<std::string>& chunks) {
+void fail(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
+
+// Every line, in order, and nothing after the last one.
+void checkDrayLog(sdk::Storage& storage, const std::string& id, int lines) {
+  std::size_t at = 0;
+  for (;;) {
+    std::vector<std::string> page = storage.readLog(id, at, 100'000);
+    if (page.empty()) break;
+    for (const auto& line : page) {
+      if (at >= static_cast<std::size_t>(lines)) fail(id, "extra line " + std::to_string(at) + ": " + line);
+      if (line != lineText(static_cast<int>(at))) fail(id, "line " + std::to_string(at) + " is '" + line + "'");
+      ++at;
+    }
+  }
+  if (at != static_cast<std::size_t>(lines))
+    fail(id, "read back " + std::to_string(at) + " lines, wrote " + std::to_string(lines));
+}
+
+double throughDray(sdk::Storage& storage, const std::string& id, const std::vector<std::string>& chunks, int lines) {
   sdk::JobRecord record;
   record.id = id;
   record.total_steps = 1;
@@ -49,7 +84,8 @@ double throughDray(sdk::Storage& storage, const std::string& id, const std::vect
   writer.finish();
   storage.flush();
   double seconds = secondsSince(start);
-  if (storage.readLog(id, kLines - 1, SIZE_MAX).size() != 1) std::fprintf(stderr, "warning: %s lost lines\n", id.c_str());
+  checkDrayLog(storage, id, lines);
+  storage.deleteJob(id);
   return seconds;
 }
 
@@ -65,44 +101,86 @@ void waitForPort(int port) {
   throw std::runtime_error("redis-server did not start");
 }
 
-double onePushPerLine(int port, int lines) {
-  Poco::Redis::Client client("127.0.0.1", port);
+// The original: one RPUSH round trip per line; each reply (the list's new length) is checked.
+double onePushPerLine(Poco::Redis::Client& client, int lines) {
+  client.execute<Poco::Int64>(Poco::Redis::Command::del(kBaselineKey));
   auto start = Clock::now();
   for (int i = 0; i < lines; ++i) {
     Poco::Redis::Command push("RPUSH");
-    push << "baseline:log" << "line " + std::to_string(i);
-    client.execute<Poco::Int64>(push);
+    push << kBaselineKey << lineText(i);
+    if (client.execute<Poco::Int64>(push) != i + 1) fail("baseline", "RPUSH of line " + std::to_string(i) + " failed");
   }
-  return secondsSince(start);
+  double seconds = secondsSince(start);
+  const int page = 10'000;
+  int at = 0;
+  for (;; at += page) {
+    auto items = client.execute<Poco::Redis::Array>(Poco::Redis::Command::lrange(kBaselineKey, at, at + page - 1));
+    if (items.isNull() || items.size() == 0) break;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      auto item = items.get<Poco::Redis::BulkString>(k);
+      const int index = at + static_cast<int>(k);
+      if (item.isNull() || item.value() != lineText(index)) fail("baseline", "line " + std::to_string(index));
+    }
+    if (static_cast<int>(items.size()) < page) {
+      at += static_cast<int>(items.size());
+      break;
+    }
+  }
+  if (at != lines) fail("baseline", "read back " + std::to_string(at) + " lines");
+  client.execute<Poco::Int64>(Poco::Redis::Command::del(kBaselineKey));
+  return seconds;
+}
+
+void printRow(const char* path, const std::vector<double>& seconds, const std::vector<double>& baseline, int lines) {
+  const bench::Summary s = bench::summarize(seconds);
+  const bench::Summary r = bench::summarize(bench::ratios(baseline, seconds));
+  std::printf("%-40s %8.3f %8.3f %6.0f%% %8.3f..%-8.3f %11.0f %8.2f (%.2f..%.2f)\n", path, s.p50, s.p90,
+              100 * s.spread(), s.min, s.max, lines / s.p50, r.p50, r.p10, r.p90);
 }
 
 }  // namespace
 
 int main() {
+  const int rounds = envInt("BENCH_LOG_ROUNDS", 3);
+  const int lines = envInt("BENCH_LOG_LINES", 1'000'000);
   const int port = Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)).address().port();
-  Poco::ProcessHandle server = Poco::Process::launch(
-      "redis-server", {"--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                       "--logfile", "/dev/null"});
-  waitForPort(port);
+  Poco::ProcessHandle server =
+      Poco::Process::launch("redis-server", {"--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                                             "--appendonly", "no", "--logfile", "/dev/null"});
+  int exit_code = 0;
+  try {
+    waitForPort(port);
+    auto chunks = makeChunks(lines);
+    core::SpdlogLogger logger(spdlog::default_logger());
+    plugins::storage::redis::RedisAddress address;
+    address.port = port;
+    plugins::storage::redis::RedisStorage redis_storage(address, {}, logger);
+    plugins::storage::memory::MemoryStorage memory;
+    Poco::Redis::Client client("127.0.0.1", port);
 
-  auto chunks = makeChunks();
-  core::SpdlogLogger logger(spdlog::default_logger());
-  plugins::storage::redis::RedisAddress address;
-  address.port = port;
-  plugins::storage::redis::RedisStorage redis_storage(address, {}, logger);
-  plugins::storage::memory::MemoryStorage memory;
+    std::vector<double> baseline, batched, in_memory;
+    for (int round = 1; round <= rounds; ++round) {
+      baseline.push_back(onePushPerLine(client, lines));
+      batched.push_back(throughDray(redis_storage, "REDIS-" + std::to_string(round), chunks, lines));
+      in_memory.push_back(throughDray(memory, "MEMORY-" + std::to_string(round), chunks, lines));
+    }
 
-  double baseline = onePushPerLine(port, kLines);
-  double batched = throughDray(redis_storage, "REDIS", chunks);
-  double in_memory = throughDray(memory, "MEMORY", chunks);
-
-  std::printf("log throughput, one step printing %d lines (%zu-byte chunks)\n", kLines, kChunk);
-  std::printf("%-44s %10s %14s %8s\n", "path", "seconds", "lines/s", "ratio");
-  std::printf("%-44s %10.3f %14.0f %8.2f\n", "baseline: one RPUSH per line (the original)", baseline, kLines / baseline, 1.0);
-  std::printf("%-44s %10.3f %14.0f %8.2f\n", "dray redis storage (batched, pipelined)", batched, kLines / batched, baseline / batched);
-  std::printf("%-44s %10.3f %14.0f %8.2f\n", "dray memory storage", in_memory, kLines / in_memory, baseline / in_memory);
-
+    std::printf(
+        "log throughput: one step printing %d lines (%zu-byte chunks), %d rounds interleaved, every line\n"
+        "read back and checked in every round; speed-up = baseline seconds / path seconds, per round\n",
+        lines, kChunk, rounds);
+    std::printf("%-40s %8s %8s %7s %18s %11s %s\n", "path", "p50 s", "p90 s", "spread", "min..max s", "lines/s p50",
+                "speed-up p50 (p10..p90)");
+    printRow("baseline: one RPUSH per line (original)", baseline, baseline, lines);
+    printRow("dray redis storage (batched, pipelined)", batched, baseline, lines);
+    printRow("dray memory storage", in_memory, baseline, lines);
+    // Goal of issue #3: batching at least 10x the baseline.
+    if (bench::summarize(bench::ratios(baseline, batched)).p50 < 10) exit_code = 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_log_throughput: round failed: %s\n", e.what());
+    exit_code = 2;
+  }
   Poco::Process::requestTermination(server.id());
   server.wait();
-  return batched * 10 <= baseline ? 0 : 1;  // goal: batching at least 10x the baseline
+  return exit_code;
 }

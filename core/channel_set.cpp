@@ -1,4 +1,4 @@
-#include "channel_set.hpp"
+#include "core/channel_set.hpp"
 
 #include <algorithm>
 
@@ -9,10 +9,10 @@ void ChannelSet::add(std::string name, std::shared_ptr<sdk::OutputChannel> chann
   std::sort(channels_.begin(), channels_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 }
 
-sdk::OutputChannel* ChannelSet::find(std::string_view output) const {
+std::shared_ptr<sdk::OutputChannel> ChannelSet::find(std::string_view output) const {
   for (const auto& [name, channel] : channels_) {
     try {
-      if (channel->accepts(output)) return channel.get();
+      if (channel->accepts(output)) return channel;
     } catch (const std::exception&) {
       // A channel that throws from accepts() simply does not accept.
     }

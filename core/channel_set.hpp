@@ -15,7 +15,7 @@ class ChannelSet {
   void add(std::string name, std::shared_ptr<sdk::OutputChannel> channel);
 
   /// The channel accepting `output`, or nullptr. Safe to call from any thread once built.
-  sdk::OutputChannel* find(std::string_view output) const;
+  std::shared_ptr<sdk::OutputChannel> find(std::string_view output) const;
 
   std::vector<std::string> names() const;
 

@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "core/config.hpp"
 
 #include <cstdlib>
 #include <iomanip>
@@ -8,7 +8,7 @@
 #include <Poco/NumberParser.h>
 #include <Poco/StringTokenizer.h>
 
-#include "image_policy.hpp"
+#include "core/image_policy.hpp"
 
 namespace dray::core {
 namespace {
@@ -30,12 +30,11 @@ std::string chooseStorage() {
 
 }  // namespace
 
-unsigned long parseNumber(const std::string& what, const std::string& text, unsigned long min,
-                          unsigned long max) {
+unsigned long parseNumber(const std::string& what, const std::string& text, unsigned long min, unsigned long max) {
   Poco::UInt64 value = 0;
   if (!Poco::NumberParser::tryParseUnsigned64(text, value) || value < min || value > max) {
-    throw std::invalid_argument(what + " must be a whole number from " + std::to_string(min) +
-                                " to " + std::to_string(max) + ", got '" + text + "'");
+    throw std::invalid_argument(what + " must be a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", got '" + text + "'");
   }
   return static_cast<unsigned long>(value);
 }
@@ -95,8 +94,9 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
 }
 
 std::string usage() {
-  return "usage: dray [-p PORT]\n"
+  return "usage: dray [-p PORT] [--version]\n"
          "  -p, --port PORT   listen port (default 3000; 0 picks a free one)\n"
+         "  --version         print dray's version and plugin ABI, then exit\n"
          "environment: LOG_LEVEL, LOG_FORMAT, DOCKER_HOST, DRAY_STORAGE, DRAY_WORKERS, DRAY_QUEUE, DRAY_PLUGIN_PATH,\n"
          "             DRAY_RUNTIME, DRAY_STEP_TIMEOUT, DRAY_SHUTDOWN_GRACE, DRAY_INSTANCE, DRAY_LOG_LIMIT,\n"
          "             DRAY_JOB_LOG_LIMIT, DRAY_MEMORY_LIMIT, DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL,\n"

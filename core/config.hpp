@@ -10,19 +10,19 @@ namespace dray::core {
 struct Config {
   std::uint16_t port = 3000;
   std::string log_level = "info";
-  std::string log_format = "text";        ///< LOG_FORMAT: text or json
-  std::vector<std::string> plugin_dirs;   ///< DRAY_PLUGIN_PATH, colon-separated
-  std::string storage;                    ///< DRAY_STORAGE, or chosen from REDIS_* / "memory"
-  std::string runtime = "docker";         ///< DRAY_RUNTIME
-  unsigned workers = 4;                   ///< DRAY_WORKERS: jobs run at the same time
-  std::size_t spool_memory = 1 << 20;     ///< DRAY_SPOOL_MEMORY: bytes kept in RAM between steps
-  std::size_t max_body = 1 << 20;         ///< DRAY_MAX_BODY: largest accepted request body
-  std::size_t max_queue = 1000;           ///< DRAY_QUEUE: jobs waiting for a worker
-  double step_timeout = 0;                ///< DRAY_STEP_TIMEOUT: default step timeout, s (0 = none)
-  double shutdown_grace = 10;             ///< DRAY_SHUTDOWN_GRACE: s running jobs get on SIGTERM
-  std::string instance = "dray";          ///< DRAY_INSTANCE: labels our containers, owns our jobs
-  std::size_t log_limit = 8u << 20;       ///< DRAY_LOG_LIMIT: output bytes logged per step
-  std::size_t job_log_limit = 64u << 20;  ///< DRAY_JOB_LOG_LIMIT: output bytes logged per job
+  std::string log_format = "text";          ///< LOG_FORMAT: text or json
+  std::vector<std::string> plugin_dirs;     ///< DRAY_PLUGIN_PATH, colon-separated
+  std::string storage;                      ///< DRAY_STORAGE, or chosen from REDIS_* / "memory"
+  std::string runtime = "docker";           ///< DRAY_RUNTIME
+  unsigned workers = 4;                     ///< DRAY_WORKERS: jobs run at the same time
+  std::size_t spool_memory = 1 << 20;       ///< DRAY_SPOOL_MEMORY: bytes kept in RAM between steps
+  std::size_t max_body = 1 << 20;           ///< DRAY_MAX_BODY: largest accepted request body
+  std::size_t max_queue = 1000;             ///< DRAY_QUEUE: jobs waiting for a worker
+  double step_timeout = 0;                  ///< DRAY_STEP_TIMEOUT: default step timeout, s (0 = none)
+  double shutdown_grace = 10;               ///< DRAY_SHUTDOWN_GRACE: s running jobs get on SIGTERM
+  std::string instance = "dray";            ///< DRAY_INSTANCE: labels our containers, owns our jobs
+  std::size_t log_limit = 8u << 20;         ///< DRAY_LOG_LIMIT: output bytes logged per step
+  std::size_t job_log_limit = 64u << 20;    ///< DRAY_JOB_LOG_LIMIT: output bytes logged per job
   std::vector<std::string> allowed_images;  ///< DRAY_ALLOWED_IMAGES: image patterns; empty = any
 };
 

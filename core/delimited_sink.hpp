@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "core/line_splitter.hpp"
 #include "dray/sdk/stream.hpp"
-#include "line_splitter.hpp"
 
 namespace dray::core {
 
@@ -12,8 +12,9 @@ namespace dray::core {
 /// Dray's beginDelimiter/endDelimiter behaviour, but streamed with bounded memory.
 class DelimitedSink final : public sdk::ByteSink {
  public:
-  DelimitedSink(sdk::ByteSink& next, std::string begin, std::string end)
-      : next_(next), begin_(std::move(begin)), end_(std::move(end)) {}
+  /// `max_line`: longer lines arrive in pieces and so are never markers (tests set it low).
+  DelimitedSink(sdk::ByteSink& next, std::string begin, std::string end, std::size_t max_line = 64 * 1024)
+      : next_(next), begin_(std::move(begin)), end_(std::move(end)), splitter_(max_line) {}
 
   void write(std::string_view chunk) override {
     splitter_.feed(chunk, [this](std::string_view piece, bool ends_line) { onPiece(piece, ends_line); });

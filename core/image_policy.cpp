@@ -1,4 +1,4 @@
-#include "image_policy.hpp"
+#include "core/image_policy.hpp"
 
 #include <Poco/StringTokenizer.h>
 
@@ -27,7 +27,8 @@ bool globMatch(std::string_view glob, std::string_view text) {
 }
 
 std::vector<std::string> ImagePolicy::splitSetting(std::string_view setting) {
-  Poco::StringTokenizer parts(std::string(setting), ",", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+  Poco::StringTokenizer parts(std::string(setting), ",",
+                              Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
   return {parts.begin(), parts.end()};
 }
 

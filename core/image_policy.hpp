@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "image_reference.hpp"
+#include "core/image_reference.hpp"
 
 namespace dray::core {
 

@@ -1,4 +1,4 @@
-#include "image_reference.hpp"
+#include "core/image_reference.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -54,7 +54,8 @@ void checkTag(std::string_view tag, bool glob) {
 }
 
 void checkPort(std::string_view port, std::string_view registry, bool glob) {
-  const bool ok = !port.empty() && std::all_of(port.begin(), port.end(), [glob](char c) { return isDigit(c) || (glob && c == '*'); });
+  const bool ok = !port.empty() &&
+                  std::all_of(port.begin(), port.end(), [glob](char c) { return isDigit(c) || (glob && c == '*'); });
   if (!ok) fail("registry " + quote(registry) + " has a port that is not a number");
 }
 
@@ -65,7 +66,8 @@ void checkRegistry(std::string_view registry, bool glob) {
   if (host.front() == '[') {
     const auto close = host.find(']');
     const std::string_view address = host.substr(1, close == std::string_view::npos ? 0 : close - 1);
-    const bool ok = !address.empty() && std::all_of(address.begin(), address.end(), [](char c) { return isLowerHex(c) || c == ':'; });
+    const bool ok = !address.empty() &&
+                    std::all_of(address.begin(), address.end(), [](char c) { return isLowerHex(c) || c == ':'; });
     if (close == std::string_view::npos || !ok) fail("registry " + quote(registry) + " has an invalid IPv6 address");
     const std::string_view rest = host.substr(close + 1);
     if (rest.empty()) return;
@@ -95,7 +97,8 @@ void checkPathComponent(std::string_view component, bool glob) {
   if (std::any_of(component.begin(), component.end(), isUpper)) fail("upper-case letter in repository path");
   auto alnum = [glob](char c) { return isLower(c) || isDigit(c) || (glob && c == '*'); };
   if (!alnum(component.front())) {
-    if (isSeparator(component.front())) fail("path component " + quote(component) + " must start with a lower-case letter or digit");
+    if (isSeparator(component.front()))
+      fail("path component " + quote(component) + " must start with a lower-case letter or digit");
     fail("invalid character " + quote(component.substr(0, 1)) + " in repository path");
   }
   std::size_t i = 0;
@@ -113,7 +116,8 @@ void checkPathComponent(std::string_view component, bool glob) {
     if (!(separator == "." || separator == "_" || separator == "__" || dashes)) {
       fail("invalid separator " + quote(separator) + " in path component " + quote(component));
     }
-    if (end == component.size()) fail("path component " + quote(component) + " must end with a lower-case letter or digit");
+    if (end == component.size())
+      fail("path component " + quote(component) + " must end with a lower-case letter or digit");
     i = end;
   }
 }

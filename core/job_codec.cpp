@@ -1,4 +1,4 @@
-#include "job_codec.hpp"
+#include "core/job_codec.hpp"
 
 #include <sstream>
 
@@ -6,8 +6,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
-#include "errors.hpp"
-#include "secret_masker.hpp"
+#include "core/errors.hpp"
+#include "core/secret_masker.hpp"
 
 namespace dray::core {
 namespace {
@@ -62,7 +62,8 @@ std::vector<sdk::EnvVar> decodeEnvironment(const Object& owner, const std::strin
   std::vector<sdk::EnvVar> result;
   Array::Ptr entries = optionalArray(owner, key, where);
   if (!entries) return result;
-  if (entries->size() > kMaxEnvVars) reject(where + "." + key + " has more than " + std::to_string(kMaxEnvVars) + " entries");
+  if (entries->size() > kMaxEnvVars)
+    reject(where + "." + key + " has more than " + std::to_string(kMaxEnvVars) + " entries");
   for (std::size_t i = 0; i < entries->size(); ++i) {
     const std::string at = where + "." + key + "[" + std::to_string(i) + "]";
     Object::Ptr entry = entries->getObject(i);
@@ -86,7 +87,8 @@ std::vector<sdk::EnvVar> decodeSecrets(Object& owner) {
   Array::Ptr entries = owner.getArray("secrets");
   for (std::size_t i = 0; i < secrets.size(); ++i) {
     if (secrets[i].value.size() < kMinSecretLength) {
-      reject("job.secrets[" + std::to_string(i) + "].value must be at least " + std::to_string(kMinSecretLength) + " bytes");
+      reject("job.secrets[" + std::to_string(i) + "].value must be at least " + std::to_string(kMinSecretLength) +
+             " bytes");
     }
     entries->getObject(i)->set("value", std::string(kSecretMask));
   }

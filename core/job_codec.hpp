@@ -4,7 +4,7 @@
 
 #include <Poco/JSON/Object.h>
 
-#include "job_definition.hpp"
+#include "core/job_definition.hpp"
 
 namespace dray::core {
 

@@ -1,4 +1,4 @@
-#include "job_log.hpp"
+#include "core/job_log.hpp"
 
 #include <functional>
 
@@ -19,8 +19,10 @@ void JobLogWriter::feed(LineSplitter& splitter, std::string& carry, std::string_
 }
 
 void JobLogWriter::finish() {
-  stdout_.finish([this](std::string_view piece, bool ends_line) { collectPiece(stdout_carry_, piece, ends_line, false); });
-  stderr_.finish([this](std::string_view piece, bool ends_line) { collectPiece(stderr_carry_, piece, ends_line, false); });
+  stdout_.finish(
+      [this](std::string_view piece, bool ends_line) { collectPiece(stdout_carry_, piece, ends_line, false); });
+  stderr_.finish(
+      [this](std::string_view piece, bool ends_line) { collectPiece(stderr_carry_, piece, ends_line, false); });
   commit();
 }
 

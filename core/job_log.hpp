@@ -5,10 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/line_splitter.hpp"
+#include "core/secret_masker.hpp"
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/storage.hpp"
-#include "line_splitter.hpp"
-#include "secret_masker.hpp"
 
 namespace dray::core {
 
@@ -27,8 +27,7 @@ inline constexpr std::size_t kLogLineOverhead = 32;
 struct JobLogBudget {
   /// `limit` bytes; `job_budget` (not owned, outlives this; null: no job-wide limit) is
   /// charged for every line this budget pays for.
-  explicit JobLogBudget(std::size_t limit, JobLogBudget* job_budget = nullptr)
-      : remaining(limit), job(job_budget) {}
+  explicit JobLogBudget(std::size_t limit, JobLogBudget* job_budget = nullptr) : remaining(limit), job(job_budget) {}
 
   std::size_t remaining;
   bool exhausted = false;        ///< its "limit reached" line was written
@@ -49,8 +48,7 @@ struct JobLogBudget {
 /// into the copy buffer; other lines stay views. Without one nothing changes.
 class JobLogWriter {
  public:
-  JobLogWriter(sdk::Storage& storage, std::string job_id, JobLogBudget& budget,
-               const SecretMasker* masker = nullptr)
+  JobLogWriter(sdk::Storage& storage, std::string job_id, JobLogBudget& budget, const SecretMasker* masker = nullptr)
       : storage_(storage), job_id_(std::move(job_id)), budget_(budget), masker_(masker) {}
 
   void onStdout(std::string_view chunk) { feed(stdout_, stdout_carry_, chunk); }

@@ -1,13 +1,12 @@
-#include "job_resolver.hpp"
+#include "core/job_resolver.hpp"
 
 #include <algorithm>
 
-#include "errors.hpp"
+#include "core/errors.hpp"
 
 namespace dray::core {
 
-std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job,
-                                          const std::vector<sdk::EnvVar>& step) {
+std::vector<sdk::EnvVar> mergeEnvironment(const std::vector<sdk::EnvVar>& job, const std::vector<sdk::EnvVar>& step) {
   std::vector<sdk::EnvVar> merged;
   auto put = [&merged](const sdk::EnvVar& var) {
     auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.name == var.name; });
@@ -57,7 +56,7 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const StepDefinition& step = job.steps[i];
     const std::string image = checkImage(step.source, i, images);
-    sdk::OutputChannel* channel = channels.find(step.output);
+    std::shared_ptr<sdk::OutputChannel> channel = channels.find(step.output);
     if (!channel) {
       throw ValidationError("steps[" + std::to_string(i) + "].output '" + step.output +
                             "' is not stdout, stderr, an absolute path, or accepted by a loaded output plugin");
@@ -71,7 +70,7 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
     out.spec.refresh = step.refresh;
     out.spec.env = mergeEnvironment(job_env, step.environment);
     out.spec.output = step.output;
-    out.channel = channel;
+    out.channel = std::move(channel);
     out.begin_delimiter = step.begin_delimiter;
     out.end_delimiter = step.end_delimiter;
     out.timeout = step.timeout > 0 ? step.timeout : default_step_timeout;

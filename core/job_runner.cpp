@@ -1,21 +1,14 @@
-#include "job_runner.hpp"
+#include "core/job_runner.hpp"
 
 #include <algorithm>
-#include <future>
 
 #include <spdlog/spdlog.h>
 
+#include "core/job_log.hpp"
 #include "dray/sdk/errors.hpp"
-#include "job_log.hpp"
 
 namespace dray::core {
 namespace {
-
-std::string describeStep(const ResolvedStep& step) {
-  std::string text = "step " + std::to_string(step.spec.index + 1);
-  if (!step.spec.name.empty()) text += " \"" + step.spec.name + "\"";
-  return text + " (" + step.source + ")";
-}
 
 std::string seconds(double value) {
   char text[32];
@@ -31,8 +24,40 @@ TimePoint after(TimePoint now, double seconds) {
 
 }  // namespace
 
-JobRunner::JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options)
-    : storage_(storage), executor_(runtime, storage, options.instance), options_(std::move(options)),
+// The pipeline's view of one running job. The worker thread that runs the job is the only
+// caller; the entry in running_ outlives it (erased after the pipeline returned).
+class JobRunner::ActiveJobControl final : public JobControl {
+ public:
+  ActiveJobControl(JobRunner& runner, const std::string& id) : runner_(runner), id_(id) {}
+
+  std::stop_token stopToken() const override {
+    std::lock_guard lock(runner_.mutex_);
+    return runner_.running_.at(id_).stop.get_token();
+  }
+
+  void stepStarted(double timeout) override {
+    {
+      std::lock_guard lock(runner_.mutex_);
+      Active& active = runner_.running_.at(id_);
+      active.step_timeout = timeout;
+      active.step_deadline = after(Clock::now(), timeout);
+    }
+    runner_.wake_.notify_all();  // the watchdog learns the new deadline
+  }
+
+  std::optional<StopReason> stopReason() const override {
+    std::lock_guard lock(runner_.mutex_);
+    return runner_.running_.at(id_).stopped;
+  }
+
+ private:
+  JobRunner& runner_;
+  const std::string& id_;
+};
+
+JobRunner::JobRunner(sdk::Storage& storage, std::shared_ptr<sdk::Runtime> runtime, RunnerOptions options)
+    : storage_(storage), options_(std::move(options)), executor_(std::move(runtime), storage, options_.instance),
+      pipeline_(storage, executor_, metrics_, {options_.spool_memory, options_.log_limit, options_.job_log_limit}),
       held_(options_.held) {
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
   watchdog_ = std::thread([this] { watchdogLoop(); });
@@ -55,7 +80,7 @@ void JobRunner::submit(ResolvedJob job) {
 bool JobRunner::cancel(const std::string& id) {
   std::unique_lock lock(mutex_);
   if (auto it = running_.find(id); it != running_.end()) {
-    auto source = stopLocked(it->second, "canceled", sdk::kStatusCanceled);
+    auto source = stopLocked(it->second, "canceled", Status::kCanceled);
     lock.unlock();
     source.request_stop();  // outside the lock: stop callbacks run on this thread
     return true;
@@ -66,7 +91,7 @@ bool JobRunner::cancel(const std::string& id) {
   lock.unlock();
   changed_.notify_all();
   JobLogger(storage_, id).warn("canceled before it started");
-  finishJob(id, sdk::kStatusCanceled);
+  finishJob(id, Status::kCanceled);
   return true;
 }
 
@@ -106,14 +131,14 @@ void JobRunner::shutdown(std::chrono::milliseconds grace) {
   changed_.notify_all();
   for (const auto& job : abandoned) {
     JobLogger(storage_, job.id).error("not run: dray shut down before the job started");
-    finishJob(job.id, sdk::kStatusError);
+    finishJob(job.id, Status::kError);
   }
   std::vector<std::stop_source> to_stop;
   {
     std::unique_lock lock(mutex_);
     if (!changed_.wait_for(lock, grace, [this] { return running_.empty(); })) {
       for (auto& [id, active] : running_) {
-        to_stop.push_back(stopLocked(active, "interrupted: dray shut down before the job finished", sdk::kStatusError));
+        to_stop.push_back(stopLocked(active, "interrupted: dray shut down before the job finished", Status::kError));
         spdlog::warn("shutdown: stopping job {} (still running after the grace period)", id);
       }
     }
@@ -138,10 +163,9 @@ std::size_t JobRunner::running() const {
   return running_.size();
 }
 
-std::stop_source JobRunner::stopLocked(Active& active, std::string reason, const char* status) {
-  if (!active.reason.empty()) return std::stop_source(std::nostopstate);  // the first reason wins
-  active.reason = std::move(reason);
-  active.final_status = status;
+std::stop_source JobRunner::stopLocked(Active& active, std::string reason, Status status) {
+  if (active.stopped) return std::stop_source(std::nostopstate);  // the first reason wins
+  active.stopped = StopReason{std::move(reason), status};
   return active.stop;  // the caller requests the stop once the lock is released
 }
 
@@ -152,12 +176,12 @@ void JobRunner::watchdogLoop() {
     auto next = now + std::chrono::seconds(1);
     std::vector<std::stop_source> to_stop;
     for (auto& [id, active] : running_) {
-      if (!active.reason.empty()) continue;
+      if (active.stopped) continue;
       if (now >= active.job_deadline) {
-        to_stop.push_back(stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed",
-                                     sdk::kStatusError));
+        to_stop.push_back(
+            stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed", Status::kError));
       } else if (now >= active.step_deadline) {
-        to_stop.push_back(stopLocked(active, "timed out after " + seconds(active.step_timeout), sdk::kStatusError));
+        to_stop.push_back(stopLocked(active, "timed out after " + seconds(active.step_timeout), Status::kError));
       } else {
         next = std::min({next, active.job_deadline, active.step_deadline});
       }
@@ -188,11 +212,12 @@ void JobRunner::workerLoop() {
     }
     wake_.notify_all();  // the watchdog learns the new deadline
     try {
-      execute(job);
+      ActiveJobControl control(*this, job.id);
+      finishJob(job.id, pipeline_.run(job, control));
     } catch (const std::exception& e) {
       // Storage trouble must not kill a worker; the job is reported as failed if possible.
       spdlog::error("job {}: {}", job.id, e.what());
-      finishJob(job.id, sdk::kStatusError);
+      finishJob(job.id, Status::kError);
     }
     {
       std::lock_guard lock(mutex_);
@@ -202,129 +227,14 @@ void JobRunner::workerLoop() {
   }
 }
 
-void JobRunner::beginStep(const std::string& id, const ResolvedStep& step) {
-  {
-    std::lock_guard lock(mutex_);
-    Active& active = running_.at(id);
-    active.step_timeout = step.timeout;
-    active.step_deadline = after(Clock::now(), step.timeout);
-  }
-  wake_.notify_all();
-}
-
-void JobRunner::execute(const ResolvedJob& job) {
-  // Built per running job, not per queued one: its trie costs ~40 bytes per secret byte.
-  // Declared before the futures below, so it outlives every step prepared ahead.
-  const std::optional<SecretMasker> secrets =
-      job.secrets.empty() ? std::nullopt : std::make_optional<SecretMasker>(job.secrets);
-  const SecretMasker* masker = secrets ? &*secrets : nullptr;  // null: the allocation-free path
-  JobLogger job_log(storage_, job.id, masker);
-  std::stop_token stop;
-  {
-    std::lock_guard lock(mutex_);
-    stop = running_.at(job.id).stop.get_token();
-  }
-  spdlog::info("job {}: started ({} steps)", job.id, job.steps.size());
-  // The previous step's spool stays alive while the next step reads from it.
-  std::unique_ptr<Spool> previous;
-  std::unique_ptr<sdk::ByteSource> input = std::make_unique<EmptySource>();
-  // Off the critical path: the next step is prepared (container created and attached)
-  // while the current one runs, and a finished step's container is removed while the next
-  // one starts. Both are waited for before the job's final status is written, so no
-  // container of a finished job is left; leaving early also waits for them.
-  std::future<std::unique_ptr<PreparedStep>> ahead;
-  std::future<void> cleanup;
-  storage_.setTimes(job.id, nowRfc3339(), "");
-  JobLogBudget job_budget{options_.job_log_limit};  // all steps together: DRAY_JOB_LOG_LIMIT
-  for (std::size_t i = 0; i < job.steps.size(); ++i) {
-    const ResolvedStep& step = job.steps[i];
-    beginStep(job.id, step);
-    const std::string started_at = nowRfc3339();
-    const auto started = Clock::now();
-    recordStep(job, step, "running", -1, started_at);
-    JobLogBudget budget{options_.log_limit, &job_budget};  // per step: a chatty step never hides the next one's output
-    std::unique_ptr<PreparedStep> current;
-    std::string failure;
-    std::string engine_note;  // what the engine failed to do, said even when the stop was ours
-    int exit_code = -1;
-    try {
-      if (stop.stop_requested()) throw std::runtime_error("stopped");
-      current = ahead.valid() ? ahead.get() : executor_.prepare(step, options_.spool_memory, stop, masker);
-      if (current->ready() && i + 1 < job.steps.size()) {
-        ahead = std::async(std::launch::async, [this, &next = job.steps[i + 1], stop, masker] {
-          return executor_.prepare(next, options_.spool_memory, stop, masker);
-        });
-      }
-      exit_code = executor_.run(*current, *input, stop, budget);
-      if (exit_code != 0) failure = "exited with code " + std::to_string(exit_code);
-    } catch (const sdk::EngineUnresponsive& e) {
-      metrics_.engineError();
-      failure = engine_note = e.what();
-    } catch (const sdk::EngineError& e) {
-      if (!stop.stop_requested()) metrics_.engineError();
-      failure = e.what();
-    } catch (const std::exception& e) {
-      failure = e.what();
-    }
-    metrics_.logLines(budget.lines_logged);
-    metrics_.stepFinished(failure.empty(), std::chrono::duration<double>(Clock::now() - started).count());
-    const char* status = sdk::kStatusError;
-    {
-      // A stop counts from the moment its reason is recorded (cancel has answered 202 by
-      // then), even if the step ended on its own before the stop was requested.
-      std::lock_guard lock(mutex_);
-      const Active& active = running_.at(job.id);
-      if (!active.reason.empty()) {
-        failure = active.reason;
-        status = active.final_status;
-      }
-    }
-    if (!failure.empty()) {
-      if (masker) failure = masker->mask(failure);  // an engine message may quote the env
-      const bool canceled = status == sdk::kStatusCanceled;
-      if (!engine_note.empty() && engine_note != failure) job_log.error(engine_note);
-      job_log.error(canceled ? "canceled during " + describeStep(step) + "; later steps not run"
-                             : describeStep(step) + " failed: " + failure + "; later steps not run");
-      spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
-      recordStep(job, step, status, exit_code, started_at);
-      current.reset();  // removes this step's container
-      ahead = {};       // waits for the next step's preparation and removes its container
-      cleanup = {};
-      finishJob(job.id, status);
-      return;
-    }
-    recordStep(job, step, sdk::kStatusComplete, exit_code, started_at);
-    storage_.setCompletedSteps(job.id, step.spec.index + 1);
-    // The step before this one is fully gone before its spool (its capture's target) goes.
-    if (cleanup.valid()) cleanup.get();
-    previous = current->takeOutput();
-    input = previous->reader();
-    cleanup = std::async(std::launch::async, [done = std::move(current)]() mutable { done.reset(); });
-  }
-  if (cleanup.valid()) cleanup.get();
-  spdlog::info("job {}: complete", job.id);
-  finishJob(job.id, sdk::kStatusComplete);
-}
-
-void JobRunner::recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
-                           const std::string& started_at) {
-  sdk::StepRecord record{step.spec.name, step.source, state, exit_code, started_at, ""};
-  if (std::string(state) != "running") record.finished_at = nowRfc3339();
-  try {
-    storage_.setStep(job.id, step.spec.index, record);
-  } catch (const std::exception& e) {
-    spdlog::error("job {}: cannot record step {}: {}", job.id, step.spec.index + 1, e.what());
-  }
-}
-
-void JobRunner::finishJob(const std::string& id, const char* status) {
+void JobRunner::finishJob(const std::string& id, Status status) {
   metrics_.jobFinished(status);
   try {
     storage_.flush();
     storage_.setTimes(id, "", nowRfc3339());
-    storage_.setStatus(id, status);
+    storage_.setStatus(id, std::string(toString(status)));
   } catch (const std::exception& e) {
-    spdlog::error("job {}: cannot record status {}: {}", id, status, e.what());
+    spdlog::error("job {}: cannot record status {}: {}", id, toString(status), e.what());
   }
 }
 

@@ -11,21 +11,23 @@
 #include <thread>
 #include <vector>
 
+#include "core/job_resolver.hpp"
+#include "core/job_state.hpp"
+#include "core/metrics.hpp"
+#include "core/step_executor.hpp"
+#include "core/step_pipeline.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
-#include "job_resolver.hpp"
-#include "metrics.hpp"
-#include "step_executor.hpp"
 
 namespace dray::core {
 
 struct RunnerOptions {
-  unsigned workers = 4;                 ///< jobs running at the same time
-  std::size_t max_queue = 1000;         ///< jobs waiting beyond that are refused
-  std::size_t spool_memory = 1 << 20;   ///< bytes between steps kept in RAM
-  std::size_t log_limit = 8u << 20;     ///< stdout/stderr bytes logged per step
-  std::string instance = "dray";        ///< labels containers, owns jobs (restart recovery)
-  bool held = false;                    ///< accept jobs but run none until release()
+  unsigned workers = 4;                   ///< jobs running at the same time
+  std::size_t max_queue = 1000;           ///< jobs waiting beyond that are refused
+  std::size_t spool_memory = 1 << 20;     ///< bytes between steps kept in RAM
+  std::size_t log_limit = 8u << 20;       ///< stdout/stderr bytes logged per step
+  std::string instance = "dray";          ///< labels containers, owns jobs (restart recovery)
+  bool held = false;                      ///< accept jobs but run none until release()
   std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job, all steps together
 };
 
@@ -35,15 +37,20 @@ class QueueFull : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Where a job is inside the runner.
-enum class RunState { kQueued, kRunning };
-
 /// Runs jobs on a fixed pool of worker threads: jobs run concurrently, the steps of one
-/// job strictly in order. A watchdog thread enforces step timeouts and job deadlines.
-/// Status, steps completed and log go to storage as they change. Thread-safe.
+/// job strictly in order (StepPipeline). A watchdog thread enforces step timeouts and job
+/// deadlines. Status, steps completed and log go to storage as they change. Thread-safe.
+///
+/// Locking: mutex_ guards the queue and the running jobs' state only. Nothing slow runs
+/// under it: a stop is decided under the lock (stopLocked) and requested after it is
+/// released, because the runtime's stop callbacks run on the requesting thread.
 class JobRunner {
  public:
-  JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options);
+  /// `runtime` is shared: containers it prepared keep the runtime plugin loaded.
+  JobRunner(sdk::Storage& storage, std::shared_ptr<sdk::Runtime> runtime, RunnerOptions options);
+  /// For tests: `runtime` is not owned and must outlive the runner.
+  JobRunner(sdk::Storage& storage, sdk::Runtime& runtime, RunnerOptions options)
+      : JobRunner(storage, std::shared_ptr<sdk::Runtime>(&runtime, [](sdk::Runtime*) {}), std::move(options)) {}
 
   /// Counters for GET /metrics (jobs, steps, durations, log lines, engine errors).
   const Metrics& metrics() const { return metrics_; }
@@ -80,34 +87,32 @@ class JobRunner {
   using Clock = std::chrono::steady_clock;
   struct Active {
     std::stop_source stop;
-    std::string reason;                 // why it was stopped, for the job log
-    const char* final_status = nullptr; // status after a stop
+    std::optional<StopReason> stopped;  // set once, by the first stop decided
     double step_timeout = 0;
     Clock::time_point step_deadline = Clock::time_point::max();
     double job_deadline_seconds = 0;
     Clock::time_point job_deadline = Clock::time_point::max();
   };
 
+  class ActiveJobControl;  // JobControl for one running job, backed by running_
+
   void workerLoop();
   void watchdogLoop();
-  void execute(const ResolvedJob& job);
-  void beginStep(const std::string& id, const ResolvedStep& step);
   // Both require mutex_ held. stopLocked records why and returns the source to stop
   // (empty when already stopping); request_stop() it after releasing the lock.
-  std::stop_source stopLocked(Active& active, std::string reason, const char* status);
+  std::stop_source stopLocked(Active& active, std::string reason, Status status);
   std::deque<ResolvedJob>::const_iterator findQueuedLocked(const std::string& id) const;
-  void finishJob(const std::string& id, const char* status);
-  void recordStep(const ResolvedJob& job, const ResolvedStep& step, const char* state, int exit_code,
-                  const std::string& started_at);
+  void finishJob(const std::string& id, Status status);
 
   sdk::Storage& storage_;
   Metrics metrics_;
-  StepExecutor executor_;
   RunnerOptions options_;
+  StepExecutor executor_;
+  StepPipeline pipeline_;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;      // workers and watchdog
-  std::condition_variable changed_;   // a job left the queue or finished
+  std::condition_variable wake_;     // workers and watchdog
+  std::condition_variable changed_;  // a job left the queue or finished
   std::deque<ResolvedJob> queue_;
   std::map<std::string, Active> running_;
   bool held_ = false;

@@ -1,19 +1,20 @@
-#include "job_service.hpp"
+#include "core/job_service.hpp"
 
 #include <Poco/String.h>
 #include <Poco/UUIDGenerator.h>
 
+#include "core/job_codec.hpp"
+#include "core/job_resolver.hpp"
+#include "core/metrics.hpp"
 #include "dray/sdk/errors.hpp"
-#include "job_codec.hpp"
-#include "job_resolver.hpp"
-#include "metrics.hpp"
 
 namespace dray::core {
 
 JobService::JobService(sdk::Storage& storage, JobRunner& runner, const ChannelSet& channels, ServiceOptions options)
     : storage_(storage), runner_(runner), channels_(channels), options_(std::move(options)),
-      orphans_(storage, [&runner](const std::string& id) { return runner.state(id).has_value(); },
-               options_.write_settle_time) {}
+      orphans_(
+          storage, [&runner](const std::string& id) { return runner.state(id).has_value(); },
+          options_.write_settle_time) {}
 
 std::string JobService::newJobId() {
   return Poco::toUpper(Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
@@ -22,7 +23,8 @@ std::string JobService::newJobId() {
 CreatedJob JobService::create(const std::string& body, const std::string& creator) {
   DecodedJob decoded = decodeJob(body);
   const std::string id = newJobId();
-  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_, options_.default_step_timeout, options_.image_policy);
+  ResolvedJob resolved =
+      resolveJob(decoded.definition, id, channels_, options_.default_step_timeout, options_.image_policy);
   CreatedJob created{id, encodeCreatedJob(decoded.document, id)};
 
   sdk::JobRecord record;
@@ -58,7 +60,7 @@ std::optional<JobView> JobService::find(const std::string& id) {
   auto record = storage_.getJob(id);
   if (!record) return std::nullopt;
   JobView view{*record, record->status};
-  if (auto state = runner_.state(id)) view.state = *state == RunState::kQueued ? "queued" : "running";
+  if (auto state = runner_.state(id)) view.state = std::string(toString(*state));
   return view;
 }
 

@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "channel_set.hpp"
+#include "core/channel_set.hpp"
+#include "core/image_policy.hpp"
+#include "core/job_runner.hpp"
+#include "core/orphan_reconciler.hpp"
 #include "dray/sdk/storage.hpp"
-#include "image_policy.hpp"
-#include "job_runner.hpp"
-#include "orphan_reconciler.hpp"
 
 namespace dray::core {
 
@@ -22,9 +22,9 @@ struct CreatedJob {
 /// Thread-safe (storage and runner are).
 /// Settings the service applies to every job.
 struct ServiceOptions {
-  std::string instance = "dray";     ///< recorded as the job's owner
-  double default_step_timeout = 0;   ///< seconds; 0 = none
-  ImagePolicy image_policy;          ///< DRAY_ALLOWED_IMAGES; the default allows every image
+  std::string instance = "dray";    ///< recorded as the job's owner
+  double default_step_timeout = 0;  ///< seconds; 0 = none
+  ImagePolicy image_policy;         ///< DRAY_ALLOWED_IMAGES; the default allows every image
   /// How long a storage write reported as failed may still land (Redis: its patience).
   std::chrono::milliseconds write_settle_time{std::chrono::seconds(10)};
 };

@@ -27,9 +27,16 @@ class LineSplitter {
         if (newline != std::string_view::npos) {
           cut(pending_, on_piece);
           pending_.clear();
-        } else if (pending_.size() >= max_line_) {
-          on_piece(std::string_view(pending_).substr(0, max_line_), false);
-          pending_.erase(0, max_line_);
+        } else {
+          // Keep at most max_line bytes. A piece goes out only once a byte beyond it has
+          // arrived: a line of exactly max_line bytes is whole until proven otherwise, however
+          // its newline arrives (as cut() decides when the line arrives at once).
+          std::size_t sent = 0;
+          while (pending_.size() - sent > max_line_) {
+            on_piece(std::string_view(pending_).substr(sent, max_line_), false);
+            sent += max_line_;
+          }
+          pending_.erase(0, sent);
         }
       }
       if (newline == std::string_view::npos) break;

@@ -1,4 +1,4 @@
-#include "metrics.hpp"
+#include "core/metrics.hpp"
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
@@ -6,7 +6,7 @@
 
 namespace dray::core {
 
-void Metrics::jobFinished(const std::string& status) {
+void Metrics::jobFinished(Status status) {
   std::lock_guard lock(mutex_);
   ++jobs_by_status_[status];
 }

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/job_state.hpp"
+
 namespace dray::core {
 
 /// Process-lifetime counters for GET /metrics. Thread-safe, cheap to update.
@@ -16,7 +18,7 @@ class Metrics {
   static constexpr std::array<double, 10> kStepBuckets{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
 
   struct Snapshot {
-    std::map<std::string, std::uint64_t> jobs_by_status;  ///< finished jobs
+    std::map<Status, std::uint64_t> jobs_by_status;  ///< finished jobs
     std::uint64_t steps_ok = 0;
     std::uint64_t steps_failed = 0;
     std::array<std::uint64_t, kStepBuckets.size() + 1> step_buckets{};  ///< cumulative counts, last = +Inf
@@ -25,7 +27,7 @@ class Metrics {
     std::uint64_t engine_errors = 0;
   };
 
-  void jobFinished(const std::string& status);
+  void jobFinished(Status status);
   void stepFinished(bool ok, double seconds);
   void logLines(std::uint64_t count) { log_lines_ += count; }
   void engineError() { ++engine_errors_; }
@@ -33,7 +35,7 @@ class Metrics {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, std::uint64_t> jobs_by_status_;
+  std::map<Status, std::uint64_t> jobs_by_status_;
   std::uint64_t steps_ok_ = 0;
   std::uint64_t steps_failed_ = 0;
   std::array<std::uint64_t, kStepBuckets.size() + 1> step_buckets_{};

@@ -1,8 +1,8 @@
-#include "orphan_reconciler.hpp"
+#include "core/orphan_reconciler.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "job_log.hpp"
+#include "core/job_log.hpp"
 
 namespace dray::core {
 namespace {
@@ -46,8 +46,9 @@ bool OrphanReconciler::settle(const std::string& job_id) {
     auto record = storage_.getJob(job_id);
     if (!record || record->status != sdk::kStatusRunning || is_active_(job_id)) return true;
     JobLogger(storage_, job_id)
-        .error("not run: dray answered the request that created this job with an error because storage did not "
-               "confirm the write in time; the write landed later");
+        .error(
+            "not run: dray answered the request that created this job with an error because storage did not "
+            "confirm the write in time; the write landed later");
     storage_.flush();
     storage_.setStatus(job_id, sdk::kStatusError);
     spdlog::warn("job {}: stored although its creation was reported as failed; ended as error", job_id);

@@ -1,11 +1,11 @@
-#include "plugin_loader.hpp"
+#include "core/plugin_loader.hpp"
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 
-#include <boost/dll/library_info.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/dll/library_info.hpp>
 
 #include "dray/sdk/export.hpp"
 #include "dray/sdk/version.hpp"
@@ -15,9 +15,12 @@ namespace fs = std::filesystem;
 
 const char* kindName(sdk::PluginKind kind) {
   switch (kind) {
-    case sdk::PluginKind::kOutput: return "output";
-    case sdk::PluginKind::kStorage: return "storage";
-    case sdk::PluginKind::kRuntime: return "runtime";
+    case sdk::PluginKind::kOutput:
+      return "output";
+    case sdk::PluginKind::kStorage:
+      return "storage";
+    case sdk::PluginKind::kRuntime:
+      return "runtime";
   }
   return "unknown";
 }
@@ -25,8 +28,7 @@ const char* kindName(sdk::PluginKind kind) {
 namespace {
 
 bool validKind(sdk::PluginKind kind) {
-  return kind == sdk::PluginKind::kOutput || kind == sdk::PluginKind::kStorage ||
-         kind == sdk::PluginKind::kRuntime;
+  return kind == sdk::PluginKind::kOutput || kind == sdk::PluginKind::kStorage || kind == sdk::PluginKind::kRuntime;
 }
 
 std::string text(const char* s) { return s ? std::string(s) : std::string(); }
@@ -53,7 +55,8 @@ PluginInfo describe(const sdk::PluginDescriptor& d, const std::string& path) {
 
 std::unique_ptr<LoadedPlugin> PluginLoader::loadFile(const std::string& path) {
   try {
-    const std::string not_a_plugin = std::string("skipped, it exports no ") + DRAY_PLUGIN_ALIAS_NAME + " (not a dray plugin)";
+    const std::string not_a_plugin =
+        std::string("skipped, it exports no ") + DRAY_PLUGIN_ALIAS_NAME + " (not a dray plugin)";
     if (!hasAliasSection(path)) {
       spdlog::warn("plugin {}: {}", path, not_a_plugin);
       return nullptr;
@@ -68,8 +71,8 @@ std::unique_ptr<LoadedPlugin> PluginLoader::loadFile(const std::string& path) {
     const auto& descriptor = library->get_alias<const sdk::PluginDescriptor>(DRAY_PLUGIN_ALIAS_NAME);
     // The ABI version is the first field and the only one read before the check.
     if (descriptor.abi_version != sdk::kAbiVersion) {
-      spdlog::error("plugin {}: refused, built for ABI version {} but this dray expects ABI version {}",
-                    path, descriptor.abi_version, sdk::kAbiVersion);
+      spdlog::error("plugin {}: refused, built for ABI version {} but this dray expects ABI version {}", path,
+                    descriptor.abi_version, sdk::kAbiVersion);
       return nullptr;
     }
     if (!validKind(descriptor.kind) || !descriptor.name || !*descriptor.name || !descriptor.create) {
@@ -108,8 +111,8 @@ std::vector<LoadedPlugin> PluginLoader::loadDirectories(const std::vector<std::s
       if (!loaded) continue;
       auto key = std::make_pair(loaded->info.kind, loaded->info.name);
       if (auto it = seen.find(key); it != seen.end()) {
-        spdlog::error("plugin {}: refused, {} plugin '{}' is already loaded from {}", file,
-                      kindName(key.first), key.second, it->second);
+        spdlog::error("plugin {}: refused, {} plugin '{}' is already loaded from {}", file, kindName(key.first),
+                      key.second, it->second);
         continue;
       }
       seen.emplace(key, file);

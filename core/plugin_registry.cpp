@@ -1,4 +1,4 @@
-#include "plugin_registry.hpp"
+#include "core/plugin_registry.hpp"
 
 #include <stdexcept>
 
@@ -44,8 +44,8 @@ sdk::OptionValues resolveOptions(const PluginInfo& info) {
     bool declared = false;
     for (const auto& option : info.options) declared |= optionVariable(prefix, option.name) == variable;
     if (!declared) {
-      throw std::invalid_argument(variable + " names no option of " + kindName(info.kind) + " plugin '" +
-                                  info.name + "'");
+      throw std::invalid_argument(variable + " names no option of " + kindName(info.kind) + " plugin '" + info.name +
+                                  "'");
     }
   }
   return values;
@@ -77,8 +77,10 @@ std::shared_ptr<sdk::Plugin> PluginRegistry::createPlugin(sdk::PluginKind kind, 
     throw std::runtime_error(std::string("no ") + kindName(kind) + " plugin named '" + name +
                              "' is loaded (loaded: " + (known.empty() ? "none" : known) + ")");
   }
-  sdk::OptionValues options = resolveOptions(plugin->info);
-  sdk::PluginContext context{logger_, options};
+  // The context promises that both references outlive the object: the options live as
+  // long as the object's deleter, the logger as long as this registry.
+  auto options = std::make_shared<const sdk::OptionValues>(resolveOptions(plugin->info));
+  sdk::PluginContext context{logger_, *options};
   sdk::Plugin* raw = nullptr;
   try {
     raw = plugin->descriptor->create(context);
@@ -88,12 +90,11 @@ std::shared_ptr<sdk::Plugin> PluginRegistry::createPlugin(sdk::PluginKind kind, 
   if (!raw) throw std::runtime_error(std::string(kindName(kind)) + " plugin '" + name + "' returned no object");
   // The deleter owns the library: the object's code stays mapped until it is gone.
   auto library = plugin->library;
-  return std::shared_ptr<sdk::Plugin>(raw, [library](sdk::Plugin* p) { delete p; });
+  return std::shared_ptr<sdk::Plugin>(raw, [library, options](sdk::Plugin* p) { delete p; });
 }
 
 std::string PluginRegistry::describeMismatch(sdk::PluginKind kind, const std::string& name) const {
-  return std::string(kindName(kind)) + " plugin '" + name + "' does not implement the " + kindName(kind) +
-         " interface";
+  return std::string(kindName(kind)) + " plugin '" + name + "' does not implement the " + kindName(kind) + " interface";
 }
 
 }  // namespace dray::core

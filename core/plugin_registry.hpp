@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/plugin_loader.hpp"
 #include "dray/sdk/log.hpp"
-#include "plugin_loader.hpp"
 
 namespace dray::core {
 
@@ -14,6 +14,7 @@ namespace dray::core {
 /// while an object from it lives.
 class PluginRegistry {
  public:
+  /// `logger` is handed to every factory and must outlive every object created here.
   PluginRegistry(std::vector<LoadedPlugin> plugins, sdk::Logger& logger);
 
   const std::vector<LoadedPlugin>& plugins() const { return plugins_; }

@@ -1,9 +1,9 @@
-#include "recovery.hpp"
+#include "core/recovery.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "job_log.hpp"
-#include "step_executor.hpp"
+#include "core/job_log.hpp"
+#include "core/step_executor.hpp"
 
 namespace dray::core {
 
@@ -36,9 +36,10 @@ RecoveryReport recoverAfterRestart(sdk::Storage& storage, sdk::Runtime& runtime,
   spdlog::info("recovery: done ({} containers removed, {} left to background retries, {} jobs ended)",
                report.containers_removed, report.containers_left, report.jobs_interrupted);
   if (report.containers_removed || report.containers_left || report.jobs_interrupted) {
-    spdlog::warn("recovery: removed {} containers, {} more the engine would not remove (left to background retries), "
-                 "and ended {} interrupted jobs of instance '{}'",
-                 report.containers_removed, report.containers_left, report.jobs_interrupted, instance);
+    spdlog::warn(
+        "recovery: removed {} containers, {} more the engine would not remove (left to background retries), "
+        "and ended {} interrupted jobs of instance '{}'",
+        report.containers_removed, report.containers_left, report.jobs_interrupted, instance);
   }
   return report;
 }

@@ -1,4 +1,4 @@
-#include "secret_masker.hpp"
+#include "core/secret_masker.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -26,7 +26,8 @@ SecretMasker::SecretMasker(const std::vector<std::string>& secrets) {
 std::uint32_t SecretMasker::child(std::uint32_t node, unsigned char byte) const {
   const Node& n = nodes_[node];
   if (n.only != 0 && n.only_byte == byte) return n.only;
-  auto it = std::lower_bound(n.more.begin(), n.more.end(), byte, [](const auto& edge, unsigned char b) { return edge.first < b; });
+  auto it = std::lower_bound(n.more.begin(), n.more.end(), byte,
+                             [](const auto& edge, unsigned char b) { return edge.first < b; });
   return it != n.more.end() && it->first == byte ? it->second : 0;
 }
 

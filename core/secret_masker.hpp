@@ -63,8 +63,8 @@ class SecretMasker {
   std::uint32_t child(std::uint32_t node, unsigned char byte) const;
   std::uint32_t step(std::uint32_t node, unsigned char byte) const;
 
-  std::vector<Node> nodes_{Node{}};  // nodes_[0] is the root
-  std::array<std::uint32_t, 256> root_next_{};  // the root's transitions, the hot path
+  std::vector<Node> nodes_{Node{}};              // nodes_[0] is the root
+  std::array<std::uint32_t, 256> root_next_{};   // the root's transitions, the hot path
   std::unordered_set<std::string> whole_lines_;  // short pieces, masked only as whole lines
   std::size_t longest_secret_ = 0;
 };

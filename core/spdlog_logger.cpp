@@ -1,4 +1,4 @@
-#include "spdlog_logger.hpp"
+#include "core/spdlog_logger.hpp"
 
 #include <stdexcept>
 
@@ -10,10 +10,18 @@ namespace dray::core {
 
 void SpdlogLogger::log(sdk::LogLevel level, std::string_view message) {
   switch (level) {
-    case sdk::LogLevel::kDebug: logger_->debug("{}", message); break;
-    case sdk::LogLevel::kInfo: logger_->info("{}", message); break;
-    case sdk::LogLevel::kWarn: logger_->warn("{}", message); break;
-    case sdk::LogLevel::kError: logger_->error("{}", message); break;
+    case sdk::LogLevel::kDebug:
+      logger_->debug("{}", message);
+      break;
+    case sdk::LogLevel::kInfo:
+      logger_->info("{}", message);
+      break;
+    case sdk::LogLevel::kWarn:
+      logger_->warn("{}", message);
+      break;
+    case sdk::LogLevel::kError:
+      logger_->error("{}", message);
+      break;
   }
 }
 
@@ -46,12 +54,14 @@ void configureLogging(const std::string& level, const std::string& format) {
   } else if (level == "trace") {
     parsed = spdlog::level::trace;
   } else {
-    throw std::invalid_argument("LOG_LEVEL must be one of panic, fatal, error, warn, info, debug, trace; got '" + level + "'");
+    throw std::invalid_argument("LOG_LEVEL must be one of panic, fatal, error, warn, info, debug, trace; got '" +
+                                level + "'");
   }
   spdlog::set_level(parsed);
   if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    formatter->add_flag<JsonMessageFlag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":"%*"})");
+    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":"%*"})");
     spdlog::set_formatter(std::move(formatter));
   } else if (format == "text" || format.empty()) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");

@@ -1,4 +1,4 @@
-#include "spool.hpp"
+#include "core/spool.hpp"
 
 #include <cstring>
 #include <stdexcept>

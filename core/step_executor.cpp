@@ -1,4 +1,4 @@
-#include "step_executor.hpp"
+#include "core/step_executor.hpp"
 
 #include <stdexcept>
 
@@ -56,19 +56,19 @@ std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, st
   auto prepared = std::make_unique<PreparedStep>(storage_, step.spec.job_id, spool_memory, masker);
   prepared->index_ = step.spec.index;
   try {
-    runtime_.ensureImage(step.spec.image, step.spec.refresh, prepared->log_, stop);
+    runtime_->ensureImage(step.spec.image, step.spec.refresh, prepared->log_, stop);
     sdk::ByteSink* next = prepared->output_.get();
     if (!step.begin_delimiter.empty()) {
       next = &prepared->delimited_.emplace(*next, step.begin_delimiter, step.end_delimiter);
     }
-    prepared->capture_ = step.channel->open(step.spec, *next, prepared->log_);
+    prepared->capture_ = {step.channel->open(step.spec, *next, prepared->log_), step.channel};
     sdk::ContainerSpec container = containerFor(step.spec);
     prepared->capture_->prepare(container);
     // The image was checked against the allow-list; a channel must not swap it.
     if (container.image != step.spec.image) {
       throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's image; refused");
     }
-    if (!stop.stop_requested()) prepared->container_ = runtime_.prepare(container, stop);
+    if (!stop.stop_requested()) prepared->container_ = {runtime_->prepare(container, stop), runtime_};
   } catch (...) {
     prepared->failure_ = std::current_exception();
   }

@@ -5,12 +5,13 @@
 #include <optional>
 #include <stop_token>
 
-#include "delimited_sink.hpp"
+#include "core/delimited_sink.hpp"
+#include "core/job_log.hpp"
+#include "core/job_resolver.hpp"
+#include "core/plugin_owned.hpp"
+#include "core/spool.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
-#include "job_log.hpp"
-#include "job_resolver.hpp"
-#include "spool.hpp"
 
 namespace dray::core {
 
@@ -43,8 +44,8 @@ class PreparedStep {
   std::size_t index_ = 0;  // 0-based, for the job log
   std::unique_ptr<Spool> output_;
   std::optional<DelimitedSink> delimited_;
-  sdk::CapturePtr capture_;
-  sdk::PreparedContainerPtr container_;
+  PluginOwned<sdk::Capture> capture_;
+  PluginOwned<sdk::PreparedContainer> container_;
   std::exception_ptr failure_;
 };
 
@@ -53,14 +54,15 @@ class PreparedStep {
 /// capture, wait). Stateless apart from its references; safe to share between workers.
 class StepExecutor {
  public:
-  StepExecutor(sdk::Runtime& runtime, sdk::Storage& storage, std::string instance)
-      : runtime_(runtime), storage_(storage), instance_(std::move(instance)) {}
+  /// `runtime` is shared so that every prepared container keeps the runtime plugin loaded.
+  StepExecutor(std::shared_ptr<sdk::Runtime> runtime, sdk::Storage& storage, std::string instance)
+      : runtime_(std::move(runtime)), storage_(storage), instance_(std::move(instance)) {}
 
   /// Ensures the image, opens the capture and creates the container. Never throws for the
   /// step's own failures: those surface from run(). Skips the container if `stop` is set.
   /// `masker` (not owned; outlives the prepared step; null = no secrets) masks the step's log.
-  std::unique_ptr<PreparedStep> prepare(const ResolvedStep& step, std::size_t spool_memory,
-                                        std::stop_token stop, const SecretMasker* masker = nullptr) const;
+  std::unique_ptr<PreparedStep> prepare(const ResolvedStep& step, std::size_t spool_memory, std::stop_token stop,
+                                        const SecretMasker* masker = nullptr) const;
 
   /// Runs a prepared step with `input` as stdin; its output stays in the prepared step.
   /// @return the container's exit code. Throws sdk::PluginError (or another
@@ -71,7 +73,7 @@ class StepExecutor {
   sdk::ContainerSpec containerFor(const sdk::StepSpec& step) const;
 
  private:
-  sdk::Runtime& runtime_;
+  std::shared_ptr<sdk::Runtime> runtime_;
   sdk::Storage& storage_;
   std::string instance_;
 };

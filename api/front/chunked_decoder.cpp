@@ -1,4 +1,4 @@
-#include "chunked_decoder.hpp"
+#include "api/front/chunked_decoder.hpp"
 
 #include <algorithm>
 
@@ -15,8 +15,7 @@ int hexValue(char c) {
 }  // namespace
 
 // Collects one CRLF-terminated line across calls (without the CRLF) into `out`.
-ChunkedDecoder::Result ChunkedDecoder::line(std::string_view input, std::size_t& at, std::string& out,
-                                            bool& complete) {
+ChunkedDecoder::Result ChunkedDecoder::line(std::string_view input, std::size_t& at, std::string& out, bool& complete) {
   complete = false;
   while (at < input.size()) {
     char c = input[at++];
@@ -47,7 +46,8 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
           size = size * 16 + static_cast<std::size_t>(v);
         }
         // After the digits only an extension (";…") or whitespace may follow.
-        if (digits == 0 || (digits < line_.size() && line_[digits] != ';' && line_[digits] != ' ' && line_[digits] != '\t')) {
+        if (digits == 0 ||
+            (digits < line_.size() && line_[digits] != ';' && line_[digits] != ' ' && line_[digits] != '\t')) {
           return Result::kMalformed;
         }
         line_.clear();

@@ -1,17 +1,17 @@
-#include "connection.hpp"
+#include "api/front/connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <unistd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 
 #include <Poco/URI.h>
 #include <spdlog/spdlog.h>
 
-#include "response_encoder.hpp"
+#include "api/front/response_encoder.hpp"
 
 namespace dray::api {
 namespace {
@@ -52,10 +52,15 @@ short Connection::pollEvents() const {
     case Phase::kHandshake:
     case Phase::kReadingHead:
     case Phase::kReadingBody:
-    case Phase::kLingering: events = POLLIN; break;
-    case Phase::kWriting: events = POLLOUT; break;
+    case Phase::kLingering:
+      events = POLLIN;
+      break;
+    case Phase::kWriting:
+      events = POLLOUT;
+      break;
     case Phase::kDispatched:
-    case Phase::kClosed: break;
+    case Phase::kClosed:
+      break;
   }
   if (tls_wants_write_) events |= POLLOUT;
   if (tls_wants_read_) events |= POLLIN;
@@ -149,7 +154,8 @@ void Connection::process(FrontClock::time_point now) {
 bool Connection::processHead(FrontClock::time_point now) {
   std::size_t end = findHeadEnd(in_);
   if (end == 0) {
-    if (in_.size() > options_.max_header_bytes) fail(431, "request head larger than " + std::to_string(options_.max_header_bytes) + " bytes", now);
+    if (in_.size() > options_.max_header_bytes)
+      fail(431, "request head larger than " + std::to_string(options_.max_header_bytes) + " bytes", now);
     return false;
   }
   if (end > options_.max_header_bytes + 4) {
@@ -298,14 +304,17 @@ void Connection::onDeadline(FrontClock::time_point now) {
       if (in_.empty()) {
         close();  // idle keep-alive or a client that never spoke: nothing to answer
       } else {
-        fail(408, "the request head did not arrive within " + std::to_string(options_.header_timeout.count()) + " ms", now);
+        fail(408, "the request head did not arrive within " + std::to_string(options_.header_timeout.count()) + " ms",
+             now);
       }
       break;
     case Phase::kReadingBody:
       fail(408, "the request body stopped for " + std::to_string(options_.body_timeout.count()) + " ms", now);
       break;
-    case Phase::kDispatched: break;
-    default: close();
+    case Phase::kDispatched:
+      break;
+    default:
+      close();
   }
 }
 

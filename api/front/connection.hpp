@@ -6,11 +6,11 @@
 #include <optional>
 #include <string>
 
-#include "chunked_decoder.hpp"
-#include "front_options.hpp"
-#include "http_types.hpp"
-#include "request_head.hpp"
-#include "tls_session.hpp"
+#include "api/front/chunked_decoder.hpp"
+#include "api/front/front_options.hpp"
+#include "api/front/request_head.hpp"
+#include "api/front/tls_session.hpp"
+#include "api/http_types.hpp"
 
 namespace dray::api {
 

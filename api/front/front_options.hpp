@@ -23,11 +23,11 @@ struct FrontOptions {
   std::size_t max_header_bytes = 16 * 1024;  ///< request line + fields; beyond it 431
   std::size_t max_header_fields = 100;       ///< beyond it 431
   std::size_t max_connections_per_ip = 64;
-  std::size_t max_connections = 4096;        ///< all clients together
+  std::size_t max_connections = 4096;               ///< all clients together
   std::chrono::milliseconds header_timeout{10000};  ///< the whole head must arrive within this
   std::chrono::milliseconds body_timeout{30000};    ///< longest pause between body reads (and writes)
   std::chrono::milliseconds idle_timeout{60000};    ///< a keep-alive connection with no request
-  unsigned handler_threads = 20;             ///< threads that run handlers on complete requests
+  unsigned handler_threads = 20;                    ///< threads that run handlers on complete requests
   TlsOptions tls;
 };
 

@@ -1,4 +1,4 @@
-#include "handler_pool.hpp"
+#include "api/front/handler_pool.hpp"
 
 namespace dray::api {
 

@@ -1,4 +1,4 @@
-#include "http_front.hpp"
+#include "api/front/http_front.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <spdlog/spdlog.h>
 
-#include "response_encoder.hpp"
+#include "api/front/response_encoder.hpp"
 
 namespace dray::api {
 namespace {
@@ -38,7 +38,8 @@ HttpFront::HttpFront(FrontOptions options, RequestHandler handler)
   listener_.listen(1024);
   listener_.setBlocking(false);
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("cannot create the front's wake-up pipe");
+  if (::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0)
+    throw std::runtime_error("cannot create the front's wake-up pipe");
   wake_read_ = pipe_fds[0];
   wake_write_ = pipe_fds[1];
 }

@@ -12,10 +12,10 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/ServerSocket.h>
 
-#include "connection.hpp"
-#include "front_options.hpp"
-#include "handler_pool.hpp"
-#include "http_types.hpp"
+#include "api/front/connection.hpp"
+#include "api/front/front_options.hpp"
+#include "api/front/handler_pool.hpp"
+#include "api/http_types.hpp"
 
 namespace dray::api {
 

@@ -1,4 +1,4 @@
-#include "request_head.hpp"
+#include "api/front/request_head.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -154,7 +154,8 @@ std::variant<RequestHead, HeadError> parseRequestHead(std::string_view head, std
   }
   if (auto error = applyFraming(parsed, max_body)) return *error;
   std::string connection = parsed.field("Connection").value_or("");
-  parsed.keep_alive = parsed.version == "HTTP/1.1" ? !hasToken(connection, "close") : hasToken(connection, "keep-alive");
+  parsed.keep_alive =
+      parsed.version == "HTTP/1.1" ? !hasToken(connection, "close") : hasToken(connection, "keep-alive");
   parsed.expect_continue = Poco::icompare(parsed.field("Expect").value_or(""), "100-continue") == 0;
   return parsed;
 }

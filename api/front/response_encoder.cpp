@@ -1,4 +1,4 @@
-#include "response_encoder.hpp"
+#include "api/front/response_encoder.hpp"
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>

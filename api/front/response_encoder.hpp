@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "http_types.hpp"
+#include "api/http_types.hpp"
 
 namespace dray::api {
 

@@ -1,4 +1,4 @@
-#include "tls_session.hpp"
+#include "api/front/tls_session.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -32,7 +32,8 @@ Poco::Net::Context::Ptr makeServerTlsContext(const TlsOptions& options) {
     }
     return context;
   } catch (const Poco::Exception& e) {
-    throw std::runtime_error("cannot set up TLS from DRAY_TLS_CERT/DRAY_TLS_KEY/DRAY_TLS_CLIENT_CA: " + e.displayText());
+    throw std::runtime_error("cannot set up TLS from DRAY_TLS_CERT/DRAY_TLS_KEY/DRAY_TLS_CLIENT_CA: " +
+                             e.displayText());
   }
 }
 
@@ -47,9 +48,12 @@ TlsSession::~TlsSession() { SSL_free(ssl_); }
 
 TlsSession::Io TlsSession::result(int ret) {
   switch (SSL_get_error(ssl_, ret)) {
-    case SSL_ERROR_WANT_READ: return Io::kWantRead;
-    case SSL_ERROR_WANT_WRITE: return Io::kWantWrite;
-    case SSL_ERROR_ZERO_RETURN: return Io::kClosed;
+    case SSL_ERROR_WANT_READ:
+      return Io::kWantRead;
+    case SSL_ERROR_WANT_WRITE:
+      return Io::kWantWrite;
+    case SSL_ERROR_ZERO_RETURN:
+      return Io::kClosed;
     default: {
       char text[256];
       unsigned long code = ERR_get_error();

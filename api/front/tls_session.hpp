@@ -6,7 +6,7 @@
 
 #include <Poco/Net/Context.h>
 
-#include "front_options.hpp"
+#include "api/front/front_options.hpp"
 
 typedef struct ssl_st SSL;
 

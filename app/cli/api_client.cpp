@@ -1,4 +1,4 @@
-#include "api_client.hpp"
+#include "app/cli/api_client.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -19,7 +19,8 @@ Poco::Dynamic::Var parse(const std::string& body) {
 
 }  // namespace
 
-ApiClient::ApiClient(const std::string& url, Credentials credentials) : base_(url), credentials_(std::move(credentials)) {
+ApiClient::ApiClient(const std::string& url, Credentials credentials)
+    : base_(url), credentials_(std::move(credentials)) {
   if ((base_.getScheme() != "http" && base_.getScheme() != "https") || base_.getHost().empty()) {
     throw ApiError(0, "the dray URL must look like http://host:port or https://host:port, got '" + url + "'");
   }
@@ -29,12 +30,13 @@ ApiClient::ApiClient(const std::string& url, Credentials credentials) : base_(ur
 }
 
 std::unique_ptr<Poco::Net::HTTPClientSession> ApiClient::session() const {
-  if (base_.getScheme() == "http") return std::make_unique<Poco::Net::HTTPClientSession>(base_.getHost(), base_.getPort());
+  if (base_.getScheme() == "http")
+    return std::make_unique<Poco::Net::HTTPClientSession>(base_.getHost(), base_.getPort());
   Poco::Net::initializeSSL();
   // Without --cacert the system's CAs are trusted; the name in the URL must match the certificate.
-  Poco::Net::Context::Ptr context = new Poco::Net::Context(
-      Poco::Net::Context::TLS_CLIENT_USE, credentials_.key_file, credentials_.cert_file, credentials_.ca_file,
-      Poco::Net::Context::VERIFY_RELAXED, 9, credentials_.ca_file.empty());
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, credentials_.key_file, credentials_.cert_file,
+                             credentials_.ca_file, Poco::Net::Context::VERIFY_RELAXED, 9, credentials_.ca_file.empty());
   // A certificate that does not verify ends the call (no prompt, no fallback).
   Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
   Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);

@@ -24,9 +24,9 @@ class ApiError : public std::runtime_error {
 
 /// How the CLI proves who it is and whom it talks to.
 struct Credentials {
-  std::string token;        ///< bearer token (DRAY_TOKEN or --token-file); empty: none
-  std::string ca_file;      ///< --cacert: PEM of the CA that signed dray's certificate
-  std::string cert_file;    ///< --cert/--key: client certificate for mTLS
+  std::string token;      ///< bearer token (DRAY_TOKEN or --token-file); empty: none
+  std::string ca_file;    ///< --cacert: PEM of the CA that signed dray's certificate
+  std::string cert_file;  ///< --cert/--key: client certificate for mTLS
   std::string key_file;
 };
 

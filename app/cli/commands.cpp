@@ -1,4 +1,4 @@
-#include "commands.hpp"
+#include "app/cli/commands.hpp"
 
 #include <unistd.h>
 

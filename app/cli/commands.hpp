@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "api_client.hpp"
+#include "app/cli/api_client.hpp"
 
 namespace dray::cli {
 

@@ -5,7 +5,7 @@
 
 #include <Poco/String.h>
 
-#include "commands.hpp"
+#include "app/cli/commands.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "access_policy.hpp"
+#include "api/access_policy.hpp"
 
 #include <sys/stat.h>
 
@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "router.hpp"
-#include "test_support.hpp"
+#include "api/router.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace dray::api;
 
@@ -40,7 +40,9 @@ Response call(const Router& router, const std::string& method, const std::string
 Router routerWithEveryRoute() {
   Router router;
   for (const auto& row : routeAccessTable()) {
-    router.add(row.method, row.pattern, [](const Request&, const PathParams&) { return Response{200, "ok", "text/plain", {}}; });
+    router.add(row.method, row.pattern, [](const Request&, const PathParams&) {
+      return Response{200, "ok", "text/plain", {}};
+    });
   }
   // Job "MINE" was created by the user token "ci"; "THEIRS" by "other".
   router.setCreatorLookup([](const std::string& id) -> std::optional<std::string> {
@@ -54,7 +56,8 @@ Router routerWithEveryRoute() {
 std::string concrete(const std::string& pattern, const std::string& job) {
   std::string path = pattern;
   for (const auto* placeholder : {"{id}", "{file}"}) {
-    if (auto at = path.find(placeholder); at != std::string::npos) path.replace(at, std::string(placeholder).size(), job);
+    if (auto at = path.find(placeholder); at != std::string::npos)
+      path.replace(at, std::string(placeholder).size(), job);
   }
   return path;
 }
@@ -73,7 +76,8 @@ TEST_CASE("every route answers every role as the role table says", "[api][auth]"
     CHECK(call(router, row.method, path, "").status == (open ? 200 : 401));
     CHECK(call(router, row.method, path, "not-a-valid-token-at-all").status == (open ? 200 : 401));
     CHECK(call(router, row.method, path, kAdminToken).status == 200);
-    CHECK(call(router, row.method, path, kReadToken).status == (row.access == Access::kWrite || row.access == Access::kAdmin ? 403 : 200));
+    CHECK(call(router, row.method, path, kReadToken).status ==
+          (row.access == Access::kWrite || row.access == Access::kAdmin ? 403 : 200));
     CHECK(call(router, row.method, path, kUserToken).status == (row.access == Access::kAdmin ? 403 : 200));
     if (row.job_scoped) {
       const std::string theirs = concrete(row.pattern, "THEIRS");

@@ -1,12 +1,12 @@
-#include "job_routes.hpp"
+#include "api/job_routes.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
-#include "fake_runtime.hpp"
-#include "memory_storage.hpp"
-#include "stdout_channel.hpp"
-#include "test_support.hpp"
+#include "plugins/output/stdout/stdout_channel.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
+#include "tests/fakes/fake_runtime.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace {
 
@@ -41,7 +41,8 @@ struct Api {
   std::string createHelloJob() {
     auto created = call("POST", "/jobs", R"({"name":"hi","steps":[{"source":"hello"}]})");
     REQUIRE(created.status == 201);
-    std::string id = Poco::JSON::Parser().parse(created.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
+    std::string id =
+        Poco::JSON::Parser().parse(created.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
     REQUIRE(test::waitUntil([&] { return storage.getJob(id)->status == "complete"; }, std::chrono::seconds(10)));
     return id;
   }
@@ -53,7 +54,10 @@ TEST_CASE("POST /jobs answers 201 with the job echoed and an upper-case id", "[a
   Api api;
   auto created = api.call("POST", "/jobs", R"({"name":"hi","steps":[{"source":"hello"}]})");
   CHECK(created.status == 201);
-  CHECK_THAT(created.body, Catch::Matches(R"(\{"id":"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}","name":"hi","steps":\[\{"source":"hello"\}\]\})"));
+  CHECK_THAT(
+      created.body,
+      Catch::Matches(
+          R"(\{"id":"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}","name":"hi","steps":\[\{"source":"hello"\}\]\})"));
 }
 
 TEST_CASE("GET /jobs, /jobs/{id} and /jobs/{id}/log report the job", "[api][jobs]") {
@@ -62,7 +66,8 @@ TEST_CASE("GET /jobs, /jobs/{id} and /jobs/{id}/log report the job", "[api][jobs
   CHECK(api.call("GET", "/jobs").body == R"([{"id":")" + id + R"("}])");
   auto job = api.call("GET", "/jobs/" + id).body;
   // The original's three fields come first, unchanged; the rest is additive.
-  CHECK_THAT(job, Catch::StartsWith(R"({"id":")" + id + R"(","stepsCompleted":1,"status":"complete","state":"complete",)"
+  CHECK_THAT(job, Catch::StartsWith(R"({"id":")" + id +
+                                    R"(","stepsCompleted":1,"status":"complete","state":"complete",)"
                                     R"("totalSteps":1,"name":"hi","createdAt":")"));
   auto parsed = Poco::JSON::Parser().parse(job).extract<Poco::JSON::Object::Ptr>();
   auto step = parsed->getArray("steps")->getObject(0);

@@ -1,11 +1,13 @@
-#include "json_shape.hpp"
+#include "api/json_shape.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 #include <catch2/catch.hpp>
 
-#include "http_types.hpp"
+#include "api/http_types.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::api::checkJsonShape;
 using dray::api::HttpError;
@@ -28,6 +30,8 @@ TEST_CASE("a 1 MiB body of 100,000 keys is refused by a single linear pass", "[a
   body.back() = '}';
   auto started = std::chrono::steady_clock::now();
   CHECK_THROWS_AS(checkJsonShape(body), HttpError);
-  auto took = std::chrono::steady_clock::now() - started;
-  CHECK(took < std::chrono::seconds(1));  // loose: the pass takes about a millisecond
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+  std::printf("json shape: 1 MiB of 100,000 keys refused in %.1f ms\n", took.count());
+  // Loose: the pass takes about a millisecond. Off under sanitizers, which make everything slower.
+  if (!dray::test::sanitized()) CHECK(took < std::chrono::seconds(1));
 }

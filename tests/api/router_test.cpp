@@ -1,4 +1,4 @@
-#include "router.hpp"
+#include "api/router.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -6,31 +6,39 @@
 
 using dray::api::Access;
 using dray::api::HttpError;
-using dray::api::RouteAccess;
 using dray::api::PathParams;
 using dray::api::Request;
 using dray::api::Response;
+using dray::api::RouteAccess;
 using dray::api::Router;
 
 namespace {
 
 // The role table of these made-up routes (a route must have a row to be added).
 std::vector<RouteAccess> testTable() {
-  return {{"GET", "/jobs", Access::kRead, false},      {"POST", "/jobs", Access::kWrite, false},
-          {"GET", "/jobs/{id}", Access::kRead, true},  {"GET", "/jobs/{id}/log", Access::kRead, true},
-          {"GET", "/boom", Access::kRead, false},      {"GET", "/storage", Access::kRead, false},
+  return {{"GET", "/jobs", Access::kRead, false},     {"POST", "/jobs", Access::kWrite, false},
+          {"GET", "/jobs/{id}", Access::kRead, true}, {"GET", "/jobs/{id}/log", Access::kRead, true},
+          {"GET", "/boom", Access::kRead, false},     {"GET", "/storage", Access::kRead, false},
           {"GET", "/teapot", Access::kRead, false}};
 }
 
 Router makeRouter() {
   Router router(testTable());
   router.add("GET", "/jobs", [](const Request&, const PathParams&) { return Response{200, "list", "text/plain", {}}; });
-  router.add("POST", "/jobs", [](const Request& r, const PathParams&) { return Response{201, r.body, "text/plain", {}}; });
-  router.add("GET", "/jobs/{id}", [](const Request&, const PathParams& p) { return Response{200, "job " + p[0], "text/plain", {}}; });
-  router.add("GET", "/jobs/{id}/log", [](const Request&, const PathParams& p) { return Response{200, "log " + p[0], "text/plain", {}}; });
+  router.add("POST", "/jobs", [](const Request& r, const PathParams&) {
+    return Response{201, r.body, "text/plain", {}};
+  });
+  router.add("GET", "/jobs/{id}", [](const Request&, const PathParams& p) {
+    return Response{200, "job " + p[0], "text/plain", {}};
+  });
+  router.add("GET", "/jobs/{id}/log", [](const Request&, const PathParams& p) {
+    return Response{200, "log " + p[0], "text/plain", {}};
+  });
   router.add("GET", "/boom", [](const Request&, const PathParams&) -> Response { throw std::runtime_error("kaput"); });
-  router.add("GET", "/storage", [](const Request&, const PathParams&) -> Response { throw dray::sdk::StorageError("redis gone"); });
-  router.add("GET", "/teapot", [](const Request&, const PathParams&) -> Response { throw HttpError(418, "short and stout"); });
+  router.add("GET", "/storage",
+             [](const Request&, const PathParams&) -> Response { throw dray::sdk::StorageError("redis gone"); });
+  router.add("GET", "/teapot",
+             [](const Request&, const PathParams&) -> Response { throw HttpError(418, "short and stout"); });
   return router;
 }
 

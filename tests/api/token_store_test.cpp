@@ -1,4 +1,4 @@
-#include "token_store.hpp"
+#include "api/token_store.hpp"
 
 #include <sys/stat.h>
 
@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace dray::api;
 
@@ -45,7 +45,7 @@ TEST_CASE("tokens from DRAY_TOKEN and a tokens file carry names and roles", "[ap
   CHECK(store.find("single-token-0123456789")->role == Role::kAdmin);
   CHECK(store.find("ci-token-0123456789abcdef")->role == Role::kUser);
   CHECK(store.find("read-token-0123456789abcdef")->name == "grafana");
-  CHECK_FALSE(store.find("ci-token-0123456789abcde"));   // one character short
+  CHECK_FALSE(store.find("ci-token-0123456789abcde"));    // one character short
   CHECK_FALSE(store.find("ci-token-0123456789abcdeff"));  // one too many
   CHECK_FALSE(store.find(""));
   CHECK_FALSE(TokenStore::load("", "").enabled());
@@ -56,7 +56,8 @@ TEST_CASE("a bad tokens file stops start-up without quoting a token", "[api][aut
   const std::string secret = "very-secret-token-0123456789";
   CHECK_THAT(loadError("", writeFile(dir, "ci user " + secret + "\n", 0644)), Catch::Contains("mode 0644"));
   CHECK_THAT(loadError("", writeFile(dir, "ci user " + secret + "\n", 0440)), Catch::Contains("others than its owner"));
-  CHECK_THAT(loadError("", writeFile(dir, "ci boss " + secret + "\n", 0600)), Catch::Contains("role must be") && Catch::Contains("'boss'"));
+  CHECK_THAT(loadError("", writeFile(dir, "ci boss " + secret + "\n", 0600)),
+             Catch::Contains("role must be") && Catch::Contains("'boss'"));
   // Role and token swapped: the token lands in the role column and must not be quoted.
   CHECK_THAT(loadError("", writeFile(dir, "ci " + secret + " user\n", 0600)),
              Catch::Contains("role must be") && Catch::Contains("28-character") && !Catch::Contains(secret));

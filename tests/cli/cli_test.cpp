@@ -4,7 +4,7 @@
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
@@ -50,8 +50,11 @@ TEST_CASE("submit --follow streams the log and exits 0 for a complete job", "[e2
 TEST_CASE("submit --wait exits with the job's result", "[e2e][cli]") {
   DrayProcess dray;
   dray::test::TempDir dir;
-  auto failing = cli(dray, "submit " + writeJob(dir, "fail.json", R"({"steps":[{"source":"dray-test/script",
-      "environment":[{"variable":"SCRIPT","value":"echo doomed; exit 4"}]}]})") + " --wait", true);
+  auto failing = cli(dray,
+                     "submit " + writeJob(dir, "fail.json", R"({"steps":[{"source":"dray-test/script",
+      "environment":[{"variable":"SCRIPT","value":"echo doomed; exit 4"}]}]})") +
+                         " --wait",
+                     true);
   INFO(failing.out);
   CHECK(failing.status == 1);
   CHECK_THAT(failing.out, Catch::Contains(" error after "));
@@ -79,11 +82,12 @@ TEST_CASE("ls, status, logs, cancel and rm", "[e2e][cli]") {
 
   CHECK(cli(dray, "logs " + id).out == "alpha\nbravo\nALPHA\nBRAVO\n");
 
-  std::string sleeping = dray.submit(R"({"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 60"}]}]})");
+  std::string sleeping = dray.submit(
+      R"({"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 60"}]}]})");
   REQUIRE(dray::test::waitUntil([&] { return dray::test::containersOfJob(sleeping).size() == 1; }, 20s));
   CHECK(cli(dray, "cancel " + sleeping).status == 0);
   CHECK(cli(dray, "logs " + sleeping + " -f").status == 2);  // follows to the end: canceled
-  CHECK(cli(dray, "cancel " + sleeping).status == 3);       // 409: not running any more
+  CHECK(cli(dray, "cancel " + sleeping).status == 3);        // 409: not running any more
 
   CHECK(cli(dray, "rm " + id).status == 0);
   auto gone = cli(dray, "status " + id, true);
@@ -97,9 +101,9 @@ TEST_CASE("usage errors and an unreachable dray have their own exit codes", "[e2
   CHECK(cli(dray, "frobnicate").status == 64);
   CHECK(cli(dray, "status").status == 64);
   int status = 0;
-  std::string out = dray::test::shell(dray::test::cliBinary() + " --url http://127.0.0.1:" +
-                                          std::to_string(dray::test::freePort()) + " ls 2>&1",
-                                      &status);
+  std::string out = dray::test::shell(
+      dray::test::cliBinary() + " --url http://127.0.0.1:" + std::to_string(dray::test::freePort()) + " ls 2>&1",
+      &status);
   CHECK(status == 3);
   CHECK_THAT(out, Catch::Contains("cannot reach dray at http://127.0.0.1:"));
 }
@@ -107,7 +111,8 @@ TEST_CASE("usage errors and an unreachable dray have their own exit codes", "[e2
 TEST_CASE("GET /metrics speaks the Prometheus text format", "[e2e][metrics]") {
   DrayProcess dray;
   std::string ok = dray.submit(kWordJob);
-  std::string bad = dray.submit(R"({"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"exit 1"}]}]})");
+  std::string bad = dray.submit(
+      R"({"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"exit 1"}]}]})");
   REQUIRE(dray.waitForJob(ok) == "complete");
   REQUIRE(dray.waitForJob(bad) == "error");
   auto metrics = dray.get("/metrics");

@@ -1,10 +1,10 @@
-#include "config.hpp"
+#include "core/config.hpp"
 
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
 
-#include "spdlog_logger.hpp"
+#include "core/spdlog_logger.hpp"
 
 using dray::core::loadConfig;
 
@@ -89,8 +89,8 @@ TEST_CASE("DRAY_ALLOWED_IMAGES: comma-separated patterns, a malformed one stops 
     loadConfig(1, argv, "/p");
     FAIL("a malformed pattern was accepted");
   } catch (const std::invalid_argument& e) {
-    CHECK_THAT(e.what(), Catch::Contains("DRAY_ALLOWED_IMAGES") && Catch::Contains("'Busybox'") &&
-                             Catch::Contains("upper-case"));
+    CHECK_THAT(e.what(),
+               Catch::Contains("DRAY_ALLOWED_IMAGES") && Catch::Contains("'Busybox'") && Catch::Contains("upper-case"));
   }
   CHECK_THAT(dray::core::usage(), Catch::Contains("DRAY_ALLOWED_IMAGES"));
 }

@@ -1,4 +1,4 @@
-#include "image_policy.hpp"
+#include "core/image_policy.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -55,11 +55,15 @@ TEST_CASE("patterns are normalised like references", "[core][image][policy]") {
 }
 
 TEST_CASE("every spelling of an image meets the same pattern", "[core][image][policy]") {
-  const std::vector<std::string> spellings = {"busybox", "busybox:latest", "library/busybox",
-                                              "docker.io/library/busybox:latest", "docker.io/busybox",
-                                              "index.docker.io/library/busybox", "busybox@sha256:" + kHex};
+  const std::vector<std::string> spellings = {"busybox",
+                                              "busybox:latest",
+                                              "library/busybox",
+                                              "docker.io/library/busybox:latest",
+                                              "docker.io/busybox",
+                                              "index.docker.io/library/busybox",
+                                              "busybox@sha256:" + kHex};
   for (const std::string pattern : {"busybox", "library/busybox", "docker.io/library/busybox",
-                                     "index.docker.io/library/busybox", "docker.io/library/*"}) {
+                                    "index.docker.io/library/busybox", "docker.io/library/*"}) {
     for (const auto& image : spellings) {
       INFO(pattern << " vs " << image);
       CHECK(allows(pattern, image));
@@ -67,7 +71,7 @@ TEST_CASE("every spelling of an image meets the same pattern", "[core][image][po
   }
   // And a pattern for busybox is not a pattern for lookalikes.
   for (const std::string other : {"busybox2", "evil/busybox", "ghcr.io/library/busybox", "localhost/busybox",
-                                   "docker.io.evil.com/library/busybox"}) {
+                                  "docker.io.evil.com/library/busybox"}) {
     INFO(other);
     CHECK_FALSE(allows("busybox", other));
   }

@@ -1,4 +1,4 @@
-#include "image_reference.hpp"
+#include "core/image_reference.hpp"
 
 #include <catch2/catch.hpp>
 

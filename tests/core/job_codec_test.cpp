@@ -1,8 +1,8 @@
-#include "job_codec.hpp"
+#include "core/job_codec.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "errors.hpp"
+#include "core/errors.hpp"
 
 using dray::core::decodeJob;
 using dray::core::ValidationError;
@@ -52,9 +52,11 @@ TEST_CASE("bad jobs are rejected with a message naming the problem", "[core][cod
   CHECK_THAT(errorOf(R"({"steps":[{"source":""}]})"), Catch::Contains("steps[0] needs a source"));
   CHECK_THAT(errorOf(R"({"steps":[{"source":5}]})"), Catch::Contains("steps[0].source must be a string"));
   CHECK_THAT(errorOf(R"({"steps":[1]})"), Catch::Contains("steps[0] must be an object"));
-  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","refresh":"yes"}]})"), Catch::Contains("refresh must be true or false"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","refresh":"yes"}]})"),
+             Catch::Contains("refresh must be true or false"));
   CHECK_THAT(errorOf(R"({"steps":[{"source":"a","output":""}]})"), Catch::Contains("output must not be empty"));
-  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","beginDelimiter":"B"}]})"), Catch::Contains("both beginDelimiter and endDelimiter"));
+  CHECK_THAT(errorOf(R"({"steps":[{"source":"a","beginDelimiter":"B"}]})"),
+             Catch::Contains("both beginDelimiter and endDelimiter"));
   CHECK_THAT(errorOf(R"({"name":7,"steps":[{"source":"a"}]})"), Catch::Contains("job.name must be a string"));
 }
 
@@ -92,7 +94,8 @@ TEST_CASE("unicode survives the echo", "[core][codec]") {
 }
 
 TEST_CASE("secrets decode like environment, and the document only shows ***", "[core][codec][secrets]") {
-  auto decoded = decodeJob(R"({"secrets":[{"variable":"TOKEN","value":"s3cr3t-value"},{"variable":"KEY","value":"line1\nline2"}],
+  auto decoded =
+      decodeJob(R"({"secrets":[{"variable":"TOKEN","value":"s3cr3t-value"},{"variable":"KEY","value":"line1\nline2"}],
     "steps":[{"source":"x"}]})");
   REQUIRE(decoded.definition.secrets.size() == 2);
   CHECK(decoded.definition.secrets[0].name == "TOKEN");
@@ -110,13 +113,16 @@ TEST_CASE("bad secrets are rejected like bad environment entries", "[core][codec
              Contains("secrets[0].value must be at least 4 bytes"));
   CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":""}])" + steps), Contains("at least 4 bytes"));
   CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T"}])" + steps), Contains("at least 4 bytes"));
-  CHECK_THAT(errorOf(R"({"secrets":[{"value":"abcd"}])" + steps), Contains("job.secrets[0] needs a non-empty variable"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"value":"abcd"}])" + steps),
+             Contains("job.secrets[0] needs a non-empty variable"));
   CHECK_THAT(errorOf(R"({"secrets":[{"variable":"A=B","value":"abcd"}])" + steps), Contains("must not contain '='"));
-  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":1234}])" + steps), Contains("job.secrets[0].value must be a string"));
+  CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":1234}])" + steps),
+             Contains("job.secrets[0].value must be a string"));
   CHECK_THAT(errorOf(R"({"secrets":{"variable":"T"})" + steps), Contains("job.secrets must be an array"));
   CHECK_THAT(errorOf(R"({"secrets":["x"])" + steps), Contains("job.secrets[0] must be an object"));
   std::string many = R"({"secrets":[)";
-  for (std::size_t i = 0; i <= dray::core::kMaxEnvVars; ++i) many += std::string(i ? "," : "") + R"({"variable":"V","value":"abcd"})";
+  for (std::size_t i = 0; i <= dray::core::kMaxEnvVars; ++i)
+    many += std::string(i ? "," : "") + R"({"variable":"V","value":"abcd"})";
   CHECK_THAT(errorOf(many + "]" + steps), Contains("job.secrets has more than 1024 entries"));
   CHECK_THAT(errorOf(R"({"steps":[{"source":"x","secrets":[{"variable":"T","value":"abcd"}]}]})"),
              Contains("steps[0].secrets is not supported: secrets belong to the job"));

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "job_log.hpp"
+#include "core/job_log.hpp"
 #include "dray/sdk/storage.hpp"
 
 namespace {
@@ -56,7 +56,7 @@ TEST_CASE("logging chunked output allocates per chunk, not per line", "[core][jo
   CountingStorage storage;
   dray::core::JobLogBudget budget{SIZE_MAX};
   dray::core::JobLogWriter writer(storage, "J", budget);
-  constexpr std::size_t kChunk = 32 * 1024;  // about one attach frame; lines straddle chunks
+  constexpr std::size_t kChunk = 32 * 1024;                   // about one attach frame; lines straddle chunks
   writer.onStdout(std::string_view(text).substr(0, kChunk));  // warms the reused buffers up
   counting = true;
   std::size_t chunks = 0;

@@ -1,11 +1,11 @@
-#include "job_log.hpp"
+#include "core/job_log.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "job_records.hpp"
-#include "secret_masker.hpp"
+#include "core/secret_masker.hpp"
+#include "tests/fakes/job_records.hpp"
 
-#include "memory_storage.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
 
 using dray::core::JobLogger;
 using dray::core::JobLogWriter;

@@ -1,4 +1,4 @@
-#include "job_resolver.hpp"
+#include "core/job_resolver.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -8,11 +8,11 @@
 #include <Poco/JSON/Object.h>
 #include <catch2/catch.hpp>
 
-#include "errors.hpp"
-#include "file_channel.hpp"
-#include "job_codec.hpp"
-#include "stderr_channel.hpp"
-#include "stdout_channel.hpp"
+#include "core/errors.hpp"
+#include "core/job_codec.hpp"
+#include "plugins/output/file/file_channel.hpp"
+#include "plugins/output/stderr/stderr_channel.hpp"
+#include "plugins/output/stdout/stdout_channel.hpp"
 
 namespace {
 
@@ -45,7 +45,7 @@ std::string describe(const core::ResolvedJob& job, const core::ChannelSet& chann
     for (const auto& var : step.spec.env) env.add(var.name + "=" + var.value);
     out.set("env", env);
     out.set("output", step.spec.output);
-    out.set("channel", channels.nameOf(step.channel));
+    out.set("channel", channels.nameOf(step.channel.get()));
     out.set("delimiters", step.begin_delimiter.empty() ? "" : step.begin_delimiter + ".." + step.end_delimiter);
     steps.add(out);
   }
@@ -119,7 +119,8 @@ TEST_CASE("an invalid image reference names the step and the reason", "[core][re
 TEST_CASE("an image outside the allow-list is a policy error naming step and image", "[core][resolver][image]") {
   auto channels = builtInChannels();
   auto policy = core::ImagePolicy::fromSetting("dray-test/*");
-  auto allowed = core::decodeJob(R"({"steps":[{"source":"dray-test/script"},{"source":"docker.io/dray-test/upper:1"}]})");
+  auto allowed =
+      core::decodeJob(R"({"steps":[{"source":"dray-test/script"},{"source":"docker.io/dray-test/upper:1"}]})");
   auto resolved = core::resolveJob(allowed.definition, "JOB", channels, 0, policy);
   CHECK(resolved.steps[0].spec.image == "docker.io/dray-test/script:latest");  // the engine gets one spelling
   CHECK(resolved.steps[0].source == "dray-test/script");                       // records keep the client's

@@ -1,17 +1,17 @@
-#include "job_runner.hpp"
+#include "core/job_runner.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "job_records.hpp"
+#include "tests/fakes/job_records.hpp"
 
-#include "fake_runtime.hpp"
-#include "job_service.hpp"
-#include "file_channel.hpp"
-#include "job_codec.hpp"
-#include "memory_storage.hpp"
-#include "stderr_channel.hpp"
-#include "stdout_channel.hpp"
-#include "test_support.hpp"
+#include "core/job_codec.hpp"
+#include "core/job_service.hpp"
+#include "plugins/output/file/file_channel.hpp"
+#include "plugins/output/stderr/stderr_channel.hpp"
+#include "plugins/output/stdout/stdout_channel.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
+#include "tests/fakes/fake_runtime.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace {
 
@@ -48,7 +48,8 @@ struct Harness {
     storage.createJob(dray::test::jobRecord(id, resolved.steps.size(), json));
     core::JobRunner runner(storage, runtime, {workers, 100, 1024, 1 << 20, "test"});
     runner.submit(std::move(resolved));
-    REQUIRE(test::waitUntil([&] { return storage.getJob(id)->status != sdk::kStatusRunning; }, std::chrono::seconds(10)));
+    REQUIRE(
+        test::waitUntil([&] { return storage.getJob(id)->status != sdk::kStatusRunning; }, std::chrono::seconds(10)));
     return *storage.getJob(id);
   }
 };
@@ -93,7 +94,9 @@ TEST_CASE("stderr and file channels pass the chosen output on", "[core][runner]"
   h.runtime.define("both", [](const std::string&, const sdk::ContainerSpec&) {
     return FakeStepResult{"to stdout\n", "to stderr\n", 0, {{"/out.txt", "from file\n"}}};
   });
-  h.runtime.define("cat", [](const std::string& in, const sdk::ContainerSpec&) { return FakeStepResult{in, "", 0, {}}; });
+  h.runtime.define("cat", [](const std::string& in, const sdk::ContainerSpec&) {
+    return FakeStepResult{in, "", 0, {}};
+  });
   auto job = h.run(R"({"steps":[{"source":"both","output":"stderr"},{"source":"cat"},
                                 {"source":"both","output":"/out.txt"},{"source":"cat"},
                                 {"source":"both","output":"/missing"},{"source":"cat"}]})");

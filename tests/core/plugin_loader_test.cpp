@@ -1,19 +1,19 @@
-#include "plugin_loader.hpp"
+#include "core/plugin_loader.hpp"
 
 #include <filesystem>
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
 
+#include "core/plugin_registry.hpp"
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
 #include "dray/sdk/version.hpp"
-#include "plugin_registry.hpp"
-#include "string_streams.hpp"
-#include "test_support.hpp"
+#include "tests/fakes/string_streams.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace {
 
@@ -102,7 +102,8 @@ TEST_CASE("a duplicate kind and name is refused, naming both files", "[core][loa
   auto plugins = core::PluginLoader::loadDirectories({test::pluginDir(), dir.path()});
   CHECK(std::count_if(plugins.begin(), plugins.end(), [](const auto& p) { return p.info.name == "stdout"; }) == 1);
   CHECK_THAT(log.text(), Catch::Contains("dray-output-duplicate-stdout.so: refused, output plugin 'stdout' is "
-                                         "already loaded from " + test::pluginDir() + "/dray-output-stdout.so"));
+                                         "already loaded from " +
+                                         test::pluginDir() + "/dray-output-stdout.so"));
 }
 
 TEST_CASE("factory errors and unknown options are reported, not ignored", "[core][loader]") {

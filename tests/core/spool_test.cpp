@@ -1,10 +1,10 @@
-#include "spool.hpp"
+#include "core/spool.hpp"
 
 #include <filesystem>
 
 #include <catch2/catch.hpp>
 
-#include "string_streams.hpp"
+#include "tests/fakes/string_streams.hpp"
 
 using dray::core::Spool;
 

@@ -10,7 +10,7 @@
 
 #include "dray/sdk/errors.hpp"
 #include "dray/sdk/runtime.hpp"
-#include "string_streams.hpp"
+#include "tests/fakes/string_streams.hpp"
 
 namespace dray::test {
 

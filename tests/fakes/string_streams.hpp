@@ -23,7 +23,8 @@ class StringSink final : public sdk::ByteSink {
 
 class StringSource final : public sdk::ByteSource {
  public:
-  explicit StringSource(std::string data, std::size_t max_read = SIZE_MAX) : data_(std::move(data)), max_read_(max_read) {}
+  explicit StringSource(std::string data, std::size_t max_read = SIZE_MAX)
+      : data_(std::move(data)), max_read_(max_read) {}
   std::size_t read(char* buffer, std::size_t capacity) override {
     std::size_t n = std::min({capacity, max_read_, data_.size() - offset_});
     std::memcpy(buffer, data_.data() + offset_, n);

@@ -3,7 +3,7 @@
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 
@@ -49,7 +49,8 @@ TEST_CASE("unknown ids are 404, wrong methods 405, unknown paths 404", "[http][a
 TEST_CASE("oversized bodies get 413 and malformed HTTP does not hurt the server", "[http][api]") {
   DrayProcess dray(dray::test::EnvMap{{"DRAY_MAX_BODY", "4096"}});
   checkJsonError(dray.post("/jobs", std::string(5000, ' ')), 413, "larger than 4096 bytes");
-  std::string answer = dray::test::rawRequest(dray.port(), "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n{");
+  std::string answer =
+      dray::test::rawRequest(dray.port(), "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n{");
   CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 413"));
   dray::test::rawRequest(dray.port(), "GARBAGE\r\n\r\n");
   dray::test::rawRequest(dray.port(), std::string(10000, 'A'));

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace dray::test::auth {
 
@@ -18,8 +18,10 @@ inline const std::string kReaderToken = "reader-token-92eb5ffee6ae2fec";
 inline const std::string kWrongToken = "wrong-token-e4da3b7fbbce2345";
 inline const std::vector<std::string> kAllTokens{kAdminToken, kAliceToken, kBobToken, kReaderToken, kWrongToken};
 
-inline const char* const kQuickJob = R"({"name":"quick","steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"1"}]}]})";
-inline const char* const kSleepJob = R"({"name":"sleepy","steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 60"}]}]})";
+inline const char* const kQuickJob =
+    R"({"name":"quick","steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"1"}]}]})";
+inline const char* const kSleepJob =
+    R"({"name":"sleepy","steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 60"}]}]})";
 
 inline std::string writeFile(const TempDir& dir, const std::string& name, const std::string& text, mode_t mode = 0600) {
   std::string path = dir.path() + "/" + name;
@@ -32,9 +34,14 @@ inline std::string writeFile(const TempDir& dir, const std::string& name, const 
 inline EnvMap authEnv(const TempDir& dir) {
   std::string file = writeFile(dir, "tokens",
                                "# name role token\n"
-                               "alice  user " + kAliceToken + "\n"
-                               "bob    user " + kBobToken + "\n\n"
-                               "reader read " + kReaderToken + "\n");
+                               "alice  user " +
+                                   kAliceToken +
+                                   "\n"
+                                   "bob    user " +
+                                   kBobToken +
+                                   "\n\n"
+                                   "reader read " +
+                                   kReaderToken + "\n");
   return {{"DRAY_LISTEN", "127.0.0.1"}, {"DRAY_TOKEN", kAdminToken}, {"DRAY_TOKENS_FILE", file}};
 }
 

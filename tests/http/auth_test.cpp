@@ -7,8 +7,8 @@
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
-#include "auth_fixture.hpp"
-#include "test_support.hpp"
+#include "tests/http/auth_fixture.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
@@ -86,7 +86,7 @@ TEST_CASE("every route answers each kind of caller as the role table says", "[ht
     const char* who;
     std::string token;
   };
-  const std::vector<Caller> callers{{"none", ""},          {"wrong", kWrongToken}, {"admin", kAdminToken},
+  const std::vector<Caller> callers{{"none", ""},           {"wrong", kWrongToken}, {"admin", kAdminToken},
                                     {"alice", kAliceToken}, {"bob", kBobToken},     {"reader", kReaderToken}};
   struct Row {
     std::string method, path, body;
@@ -123,16 +123,19 @@ TEST_CASE("every route answers each kind of caller as the role table says", "[ht
     }
   }
   // A field that is not a bearer token is no token at all.
-  for (const std::string& value : std::vector<std::string>{"Basic YWxpY2U6c2VjcmV0", "Bearer", "Bearer ", kAliceToken}) {
+  for (const std::string& value :
+       std::vector<std::string>{"Basic YWxpY2U6c2VjcmV0", "Bearer", "Bearer ", kAliceToken}) {
     INFO(value);
     auto answer = dray::test::httpRequest(dray.port(), "GET", "/jobs", "", {{"Authorization", value}});
     checkAnswer(answer, 401, "");
   }
   // The scheme is case-insensitive (RFC 9110).
-  CHECK(dray::test::httpRequest(dray.port(), "GET", "/jobs", "", {{"Authorization", "bearer " + kAliceToken}}).status == 200);
+  CHECK(dray::test::httpRequest(dray.port(), "GET", "/jobs", "", {{"Authorization", "bearer " + kAliceToken}}).status ==
+        200);
   // A read token is refused before the body is looked at; a user token may submit.
   checkAnswer(as(dray, kReaderToken, "POST", "/jobs", kQuickJob), 403, kReaderToken);
-  CHECK_THAT(as(dray, kReaderToken, "POST", "/jobs", kQuickJob).body, Catch::Contains("reader") && Catch::Contains("read"));
+  CHECK_THAT(as(dray, kReaderToken, "POST", "/jobs", kQuickJob).body,
+             Catch::Contains("reader") && Catch::Contains("read"));
 
   checkAnswer(as(dray, kAliceToken, "DELETE", job), 204, kAliceToken);
   checkAnswer(as(dray, kAdminToken, "GET", job), 404, kAdminToken);
@@ -230,17 +233,23 @@ TEST_CASE("a bad tokens file or token stops start-up without quoting a token", "
     std::string expected;
   };
   const std::vector<Case> cases{
-      {"group and other may read it", {{"DRAY_TOKENS_FILE", writeFile(dir, "open", "ci user " + secret + "\n", 0644)}},
+      {"group and other may read it",
+       {{"DRAY_TOKENS_FILE", writeFile(dir, "open", "ci user " + secret + "\n", 0644)}},
        "has mode 0644"},
-      {"group may read it", {{"DRAY_TOKENS_FILE", writeFile(dir, "group", "ci user " + secret + "\n", 0640)}},
+      {"group may read it",
+       {{"DRAY_TOKENS_FILE", writeFile(dir, "group", "ci user " + secret + "\n", 0640)}},
        "has mode 0640"},
-      {"a line without a token", {{"DRAY_TOKENS_FILE", writeFile(dir, "short-line", "ok admin " + secret + "\nci user\n")}},
+      {"a line without a token",
+       {{"DRAY_TOKENS_FILE", writeFile(dir, "short-line", "ok admin " + secret + "\nci user\n")}},
        "line 2: expected 'name role token'"},
-      {"a line with four fields", {{"DRAY_TOKENS_FILE", writeFile(dir, "long-line", "ci user " + secret + " extra\n")}},
+      {"a line with four fields",
+       {{"DRAY_TOKENS_FILE", writeFile(dir, "long-line", "ci user " + secret + " extra\n")}},
        "line 1: expected 'name role token'"},
-      {"a bad role", {{"DRAY_TOKENS_FILE", writeFile(dir, "role", "ci superuser " + secret + "\n")}},
+      {"a bad role",
+       {{"DRAY_TOKENS_FILE", writeFile(dir, "role", "ci superuser " + secret + "\n")}},
        "line 1: the role must be admin, user or read"},
-      {"role and token swapped", {{"DRAY_TOKENS_FILE", writeFile(dir, "swapped", "ci " + secret + " user\n")}},
+      {"role and token swapped",
+       {{"DRAY_TOKENS_FILE", writeFile(dir, "swapped", "ci " + secret + " user\n")}},
        "line 1: the role must be admin, user or read"},
       {"a short token", {{"DRAY_TOKENS_FILE", writeFile(dir, "short-token", "ci user abc\n")}}, "shorter than 16"},
       {"one token, two names",
@@ -297,7 +306,8 @@ TEST_CASE("start-up warns about an open port only beyond loopback and without to
     CHECK(contains(exposed.log(), "0.0.0.0:" + std::to_string(exposed.port())));
   }
   // The warning would come right after the listening line: stopping first makes its absence certain.
-  for (const EnvMap& env : {EnvMap{{"DRAY_LISTEN", "127.0.0.1"}}, EnvMap{{"DRAY_LISTEN", "0.0.0.0"}, {"DRAY_TOKEN", kAdminToken}}}) {
+  for (const EnvMap& env :
+       {EnvMap{{"DRAY_LISTEN", "127.0.0.1"}}, EnvMap{{"DRAY_LISTEN", "0.0.0.0"}, {"DRAY_TOKEN", kAdminToken}}}) {
     DrayProcess quiet(env);
     CHECK(quiet.stop() == 0);
     INFO(quiet.log());

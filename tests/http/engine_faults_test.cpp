@@ -6,9 +6,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "engine_proxy.hpp"
-#include "script_step.hpp"
-#include "test_support.hpp"
+#include "tests/http/script_step.hpp"
+#include "tests/support/test_support.hpp"
+#include "tests/tools/engine_proxy.hpp"
 
 using namespace dray::test;
 using Clock = std::chrono::steady_clock;
@@ -69,19 +69,23 @@ TEST_CASE("cancel ends a job whose kill the engine ignores, within the kill grac
   auto removes = engine.proxy.stall("DELETE", "^/containers/[0-9a-f]+$");
   auto start = Clock::now();
   REQUIRE(dray.post("/jobs/" + id + "/cancel", "").status == 202);
-  double slowest = slowestGet(dray, id, [&] { return status(dray, id) != "running"; }, 30s);
+  double slowest = slowestGet(
+      dray, id, [&] { return status(dray, id) != "running"; }, 30s);
   const double took = secondsSince(start);
-  std::printf("engine faults: cancel with the kill stalled ended the job after %.2f s (kill grace 2 s); "
-              "slowest GET /jobs/{id} meanwhile %.0f ms\n", took, slowest * 1000);
+  std::printf(
+      "engine faults: cancel with the kill stalled ended the job after %.2f s (kill grace 2 s); "
+      "slowest GET /jobs/{id} meanwhile %.0f ms\n",
+      took, slowest * 1000);
   INFO(dray.log());
   CHECK(status(dray, id) == "canceled");
-  CHECK(took < 2 + 2);
-  CHECK(slowest < 0.1);
+  if (!sanitized()) {  // times are printed above; sanitizers make everything slower
+    CHECK(took < 2 + 2);
+    CHECK(slowest < 0.1);
+  }
   CHECK(engine.proxy.matched(kills) >= 1);
   auto lines = dray.logLines(id);
-  CHECK(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
-    return l.find("dray: the engine did not stop container") == 0;
-  }));
+  CHECK(std::any_of(lines.begin(), lines.end(),
+                    [](const std::string& l) { return l.find("dray: the engine did not stop container") == 0; }));
   CHECK(waitUntil([&] { return engine.proxy.matched(removes) >= 1; }, 10s));  // the reaper is on it
   CHECK(unremoved(dray) == 1);
   // The engine recovers: the held kill and removal go through, the reaper finishes.
@@ -107,7 +111,7 @@ TEST_CASE("a step timeout fires on time when the attach stream and the kill both
   std::printf("engine faults: a 2 s step timeout with a frozen stream and a stalled kill ended the job after %.2f s\n",
               took);
   INFO(dray.log());
-  CHECK(took < 2 + 2 + 2);
+  if (!sanitized()) CHECK(took < 2 + 2 + 2);
   CHECK_THAT(dray.logLines(id).back(), Catch::Contains("timed out after 2 s"));
   engine.proxy.releaseAll();
   CHECK(waitUntil([&] { return containersOfJob(id).empty(); }, 90s));
@@ -123,10 +127,11 @@ TEST_CASE("SIGTERM returns in bounded time while the engine ignores kills and re
   auto start = Clock::now();
   int code = dray.stop();
   const double took = secondsSince(start);
-  std::printf("engine faults: SIGTERM with kills and removals stalled returned after %.2f s (grace 1 s + kill grace 2 s)\n",
-              took);
+  std::printf(
+      "engine faults: SIGTERM with kills and removals stalled returned after %.2f s (grace 1 s + kill grace 2 s)\n",
+      took);
   CHECK(code == 0);
-  CHECK(took < 1 + 2 + 5);
+  if (!sanitized()) CHECK(took < 1 + 2 + 5);
   CHECK_THAT(dray.log(), Catch::Contains("abandoning 1 containers the engine would not remove"));
   engine.proxy.releaseAll();
   // The next start of this instance removes what was abandoned (here the test cleans up).
@@ -142,7 +147,7 @@ TEST_CASE("start-up serves the API at once while the engine stalls recovery", "[
   const double took = secondsSince(start);
   std::printf("engine faults: with recovery stalled, the API answered %d %.2f s after launch\n", listed.status, took);
   CHECK(listed.status == 200);
-  CHECK(took < 1.0);
+  if (!sanitized()) CHECK(took < 1.0);
   // A job is accepted at once but waits until recovery is done.
   std::string id = dray.submit(R"({"steps":[{"source":"dray-test/upper"}]})");
   CHECK(dray.get("/jobs/" + id).json()->getValue<std::string>("state") == "queued");

@@ -15,7 +15,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace dray::test;
 using Clock = std::chrono::steady_clock;
@@ -121,7 +121,7 @@ TEST_CASE("a request without Content-Length or chunked encoding has no body and 
   double took = millisSince(start);
   std::printf("front: POST without a length answered in %.1f ms\n", took);
   CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 404 Not Found\r\n"));
-  CHECK(took < 1000);
+  if (!sanitized()) CHECK(took < 1000);  // sanitizers make everything slower: the figure is printed
   // The connection stays usable: the next request on it is answered too.
   REQUIRE(client.send("GET /jobs HTTP/1.1\r\nHost: x\r\n\r\n"));
   CHECK_THAT(client.readResponse(), Catch::StartsWith("HTTP/1.1 200 OK\r\n") && Catch::EndsWith("[]"));
@@ -180,7 +180,8 @@ TEST_CASE("status lines carry the reason phrase of their status", "[front]") {
       {"PATCH /jobs HTTP/1.1\r\n\r\n", "HTTP/1.1 405 Method Not Allowed"},
       {"POST /jobs HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 400 Bad Request"},
       {"POST /jobs HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 Request Entity Too Large"},
-      {"GET /jobs HTTP/1.1\r\nX: " + std::string(17000, 'x') + "\r\n\r\n", "HTTP/1.1 431 Request Header Fields Too Large"},
+      {"GET /jobs HTTP/1.1\r\nX: " + std::string(17000, 'x') + "\r\n\r\n",
+       "HTTP/1.1 431 Request Header Fields Too Large"},
       {"GET /jobs HTTP/3.0\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported"},
   };
   for (const auto& c : cases) {
@@ -198,10 +199,11 @@ TEST_CASE("a 2 GiB Content-Length is refused with 413 at once, without reading t
   bool closed = false;
   std::string answer = client.readUntilClose(10000ms, &closed);
   double took = millisSince(start);
-  std::printf("front: 413 for a 2 GiB Content-Length after %.1f ms (connection closed: %s)\n", took, closed ? "yes" : "no");
+  std::printf("front: 413 for a 2 GiB Content-Length after %.1f ms (connection closed: %s)\n", took,
+              closed ? "yes" : "no");
   CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 413 Request Entity Too Large\r\n"));
   CHECK(closed);
-  CHECK(took < 1000);  // the linger after the answer ends when the client closes or stops
+  if (!sanitized()) CHECK(took < 1000);  // the linger after the answer ends when the client closes or stops
 }
 
 TEST_CASE("a chunked body is cut off at DRAY_MAX_BODY", "[front]") {
@@ -235,7 +237,8 @@ TEST_CASE("header limits: 16 KiB and 100 fields, 431 beyond", "[front]") {
   CHECK(statusLine("GET /jobs HTTP/1.1\r\n" + fields + "X-One-More: v\r\n\r\n") ==
         "HTTP/1.1 431 Request Header Fields Too Large");
   // Poco's parser takes field values up to 8 KiB: two of them just under the 16 KiB head.
-  std::string near = "GET /jobs HTTP/1.1\r\nX: " + std::string(8100, 'x') + "\r\nY: " + std::string(8100, 'y') + "\r\n\r\n";
+  std::string near =
+      "GET /jobs HTTP/1.1\r\nX: " + std::string(8100, 'x') + "\r\nY: " + std::string(8100, 'y') + "\r\n\r\n";
   REQUIRE(near.size() < 16 * 1024);
   CHECK(statusLine(near) == "HTTP/1.1 200 OK");
   CHECK(statusLine("GET /jobs HTTP/1.1\r\nX: " + std::string(16 * 1024, 'x') + "\r\n\r\n") ==
@@ -256,8 +259,8 @@ TEST_CASE("header, body and idle timeouts close slow connections", "[front]") {
     double took = millisSince(start);
     std::printf("front: silent connection closed after %.0f ms (header timeout 1 s)\n", took);
     CHECK(closed);
-    CHECK(took > 800);
-    CHECK(took < 3000);
+    CHECK(took > 800);  // never early; late is only a fault without sanitizers, which slow everything
+    if (!sanitized()) CHECK(took < 3000);
   }
   {
     RawClient slow(dray.port());
@@ -271,7 +274,7 @@ TEST_CASE("header, body and idle timeouts close slow connections", "[front]") {
     double took = millisSince(start);
     std::printf("front: trickled head answered 408 after %.0f ms\n", took);
     CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 408 Request Time-out\r\n"));
-    CHECK(took < 3000);
+    if (!sanitized()) CHECK(took < 3000);
   }
   {
     RawClient stalled(dray.port());
@@ -282,7 +285,7 @@ TEST_CASE("header, body and idle timeouts close slow connections", "[front]") {
     double took = millisSince(start);
     std::printf("front: stalled body answered 408 after %.0f ms (body timeout 1 s)\n", took);
     CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 408 Request Time-out\r\n"));
-    CHECK(took < 3000);
+    if (!sanitized()) CHECK(took < 3000);
   }
   {
     RawClient idle(dray.port());
@@ -295,7 +298,7 @@ TEST_CASE("header, body and idle timeouts close slow connections", "[front]") {
     std::printf("front: idle keep-alive closed after %.0f ms (idle timeout 1.5 s)\n", took);
     CHECK(closed);
     CHECK(took > 1200);
-    CHECK(took < 3500);
+    if (!sanitized()) CHECK(took < 3500);
   }
   CHECK(dray.get("/jobs").status == 200);
 }
@@ -329,7 +332,8 @@ TEST_CASE("DRAY_MAX_CONNECTIONS_PER_IP caps one address, not the others", "[fron
 TEST_CASE("pipelined requests are answered in order on one connection", "[front]") {
   DrayProcess dray;
   RawClient client(dray.port());
-  REQUIRE(client.send("GET /jobs HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nGET /jobs HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  REQUIRE(client.send(
+      "GET /jobs HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nGET /jobs HTTP/1.1\r\nConnection: close\r\n\r\n"));
   bool closed = false;
   std::string answer = client.readUntilClose(5000ms, &closed);
   CHECK(count(answer, "HTTP/1.1 ") == 3);
@@ -359,7 +363,8 @@ TEST_CASE("any 1 MiB JSON body, whatever its shape, is answered quickly", "[fron
       {"deep arrays", std::string(size / 2, '[') + std::string(size / 2, ']')},
       {"deep objects", fill("", "{\"a\":", "")},
       {"a long array", fill("{\"steps\":[", "1,", "1]}")},
-      {"many environment entries", fill("{\"environment\":[", "{\"variable\":\"A\",\"value\":\"b\"},", "{}],\"steps\":[]}")},
+      {"many environment entries",
+       fill("{\"environment\":[", "{\"variable\":\"A\",\"value\":\"b\"},", "{}],\"steps\":[]}")},
       {"many small objects", fill("{\"x\":[", "{},", "{}],\"steps\":[]}")},
       {"escapes", fill("{\"name\":\"", "\\u00e9", "\"}")},
   };
@@ -371,7 +376,8 @@ TEST_CASE("any 1 MiB JSON body, whatever its shape, is answered quickly", "[fron
     std::printf("front: 1 MiB body with %s answered %d in %.1f ms\n", shape.name.c_str(), result.status, took);
     INFO(shape.name);
     CHECK(result.status == 400);
-    CHECK(took < 1000);  // loose for a loaded machine; the printed figure is what counts (goal: 100 ms)
+    // Loose for a loaded machine, off under sanitizers; the printed figure is what counts (goal: 100 ms).
+    if (!sanitized()) CHECK(took < 1000);
   }
   CHECK(dray.get("/jobs").body == "[]");
 }
@@ -425,14 +431,16 @@ TEST_CASE("slowloris and stalled bodies do not slow a normal client or stop jobs
   attackers.join();
   std::sort(latencies.begin(), latencies.end());
   auto at = [&](double q) { return latencies[static_cast<std::size_t>(q * (latencies.size() - 1))]; };
-  std::printf("front: under 300 slow heads + 50 stalled bodies: %zu GET /jobs, p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
-              "%d failed, %d attacker reconnects; Word Job %s\n",
-              latencies.size(), at(0.5), at(0.99), latencies.back(), failures, reconnects.load(), status.c_str());
+  std::printf(
+      "front: under 300 slow heads + 50 stalled bodies: %zu GET /jobs, p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
+      "%d failed, %d attacker reconnects; Word Job %s\n",
+      latencies.size(), at(0.5), at(0.99), latencies.back(), failures, reconnects.load(), status.c_str());
   CHECK(failures == 0);
-  CHECK(at(0.99) <= 1000);
+  if (!sanitized()) CHECK(at(0.99) <= 1000);
   CHECK(status == "complete");
   INFO(dray.log());
   auto lines = dray.logLines(id);  // each step's output is logged: 3 words, 3 times
   REQUIRE(lines.size() == 9);
-  CHECK(std::vector<std::string>(lines.end() - 3, lines.end()) == std::vector<std::string>{"AHPLA", "OVARB", "EILRAHC"});
+  CHECK(std::vector<std::string>(lines.end() - 3, lines.end()) ==
+        std::vector<std::string>{"AHPLA", "OVARB", "EILRAHC"});
 }

@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "script_step.hpp"
-#include "test_support.hpp"
+#include "tests/http/script_step.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::scriptStep;
@@ -15,7 +15,8 @@ using Lines = std::vector<std::string>;
 namespace {
 
 // Runs a step writing `setup` with `output`, then `cat`: returns the final status and the log.
-std::pair<std::string, Lines> runWithOutput(const DrayProcess& dray, const std::string& setup, const std::string& output) {
+std::pair<std::string, Lines> runWithOutput(const DrayProcess& dray, const std::string& setup,
+                                            const std::string& output) {
   const std::string id = dray.submit(R"({"steps":[)" + scriptStep(setup, R"(,"output":")" + output + R"(")") + "," +
                                      scriptStep("cat") + "]}");
   std::string status = dray.waitForJob(id);
@@ -51,8 +52,8 @@ TEST_CASE("an output that is not a regular file ends the job in error, naming it
 TEST_CASE("a symlink to a regular file is followed", "[e2e][channels]") {
   DrayProcess dray;
   INFO(dray.log());
-  auto [status, lines] = runWithOutput(dray, "mkdir -p /out && echo linked data > /out/v2.txt && ln -s v2.txt /out/latest",
-                                       "/out/latest");
+  auto [status, lines] =
+      runWithOutput(dray, "mkdir -p /out && echo linked data > /out/v2.txt && ln -s v2.txt /out/latest", "/out/latest");
   CHECK(status == "complete");
   CHECK(lines == Lines{"linked data"});
 }
@@ -73,7 +74,8 @@ TEST_CASE("delimiters never seen are explained and the job still completes", "[e
   CHECK(dray.waitForJob(unended) == "complete");
   const Lines lines = dray.logLines(unended);
   REQUIRE(lines.size() == 4);
-  CHECK(lines[2] == "dray: endDelimiter \"-- end --\" never seen in step 1's output after beginDelimiter; all that "
-                    "followed was passed on");
+  CHECK(lines[2] ==
+        "dray: endDelimiter \"-- end --\" never seen in step 1's output after beginDelimiter; all that "
+        "followed was passed on");
   CHECK(lines[3] == "kept");
 }

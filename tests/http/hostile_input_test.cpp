@@ -2,7 +2,7 @@
 // when it reached our handlers), nothing is stored, and the server keeps serving.
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
@@ -54,11 +54,13 @@ TEST_CASE("malformed and adversarial requests get 4xx JSON errors and change not
       {"NUL in output", "POST", "/jobs", step(R"(,"output":"/tmp/a\u0000b")"), 400},
       {"unknown output scheme", "POST", "/jobs", step(R"(,"output":"s3://bucket/key")"), 400},
       {"one delimiter only", "POST", "/jobs", step(R"(,"endDelimiter":"END")"), 400},
-      {"too many steps", "POST", "/jobs", [] {
+      {"too many steps", "POST", "/jobs",
+       [] {
          std::string steps;
          for (int i = 0; i < 300; ++i) steps += std::string(i ? "," : "") + R"({"source":"a"})";
          return R"({"steps":[)" + steps + "]}";
-       }(), 400},
+       }(),
+       400},
       {"overlong string", "POST", "/jobs", step(R"(,"name":")" + std::string(65537, 'n') + R"(")"), 413},
       {"body over the limit", "POST", "/jobs", std::string(70000, ' '), 413},
       {"bad index", "GET", "/jobs/X/log?index=-5", "", 400},
@@ -78,7 +80,9 @@ TEST_CASE("malformed and adversarial requests get 4xx JSON errors and change not
     CHECK_FALSE(result.json()->getValue<std::string>("error").empty());
   }
   // Unicode where it is allowed is fine: a name and env values in any language.
-  auto fine = dray.post("/jobs", R"({"name":"Wörter ✓ 日本語","steps":[{"source":"dray-test/no-image","environment":[{"variable":"GRÜSSE","value":"😀"}]}]})");
+  auto fine = dray.post(
+      "/jobs",
+      R"({"name":"Wörter ✓ 日本語","steps":[{"source":"dray-test/no-image","environment":[{"variable":"GRÜSSE","value":"😀"}]}]})");
   CHECK(fine.status == 201);
   CHECK(dray.get("/jobs").body == R"([{"id":")" + fine.json()->getValue<std::string>("id") + R"("}])");  // only it
   CHECK(dray.running());
@@ -90,9 +94,9 @@ TEST_CASE("protocol-level garbage is refused and the server stays up", "[http][h
       "GARBAGE\r\n\r\n",
       std::string(20000, 'A'),
       "GET /" + std::string(100000, 'x') + " HTTP/1.1\r\nHost: x\r\n\r\n",
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"steps\"",       // shorter than announced
+      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"steps\"",  // shorter than announced
       "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}{}{}{}",           // longer than announced
+      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}{}{}{}",  // longer than announced
       "POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
       "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n{",
       "GET /jobs HTTP/1.1\r\n" + std::string(200, 'H') + ": " + std::string(20000, 'v') + "\r\n\r\n",

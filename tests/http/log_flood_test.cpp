@@ -1,12 +1,13 @@
 // Issue #13, part 5: a flood of log lines never exhausts memory (real dray, real engine).
 // Cases tagged [redis-too] also run on Redis storage (DRAY_TEST_STORAGE=redis).
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include <catch2/catch.hpp>
 
-#include "script_step.hpp"
-#include "test_support.hpp"
+#include "tests/http/script_step.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
@@ -35,8 +36,8 @@ TEST_CASE("60 MiB of newlines: bounded log, bounded memory, the output still flo
     env = {{"LOG_LEVEL", "info"}, {"DRAY_STORAGE", "redis"}, {"REDIS_URL", redis->url()}};
   }
   DrayProcess dray(env);
-  const std::string id = dray.submit(R"({"steps":[)" + scriptStep("head -c 62914560 /dev/zero | tr '\\0' '\\n'") +
-                                     "," + scriptStep("wc -l") + "]}");
+  const std::string id = dray.submit(R"({"steps":[)" + scriptStep("head -c 62914560 /dev/zero | tr '\\0' '\\n'") + "," +
+                                     scriptStep("wc -l") + "]}");
   INFO(dray.log());
   REQUIRE(dray.waitForJob(id, 300s) == "complete");
   const Lines lines = dray.logLines(id);
@@ -48,9 +49,10 @@ TEST_CASE("60 MiB of newlines: bounded log, bounded memory, the output still flo
   CHECK(lines.back() == "62914560");
   if (redis) CHECK(std::stoul(redis->cli("LLEN jobs:" + id + ":log")) == lines.size());
   const std::size_t peak = dray.peakRss();
-  INFO("peak RSS " << peak / kMiB << " MiB");
+  std::printf("log flood: dray's peak RSS after 60 MiB of newlines was %zu MiB\n", peak / kMiB);
   CHECK(peak > 0);
-  CHECK(peak < 64 * kMiB);
+  // ASan's shadow memory and quarantine inflate resident memory: the bound holds without sanitizers.
+  if (!dray::test::sanitized()) CHECK(peak < 64 * kMiB);
 }
 
 TEST_CASE("DRAY_JOB_LOG_LIMIT spans all steps; after it, output still flows", "[e2e][flood][redis-too]") {

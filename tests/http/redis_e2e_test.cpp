@@ -2,7 +2,7 @@
 // a clean refusal when Redis is missing, and a Redis outage in the middle of a job.
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
@@ -32,16 +32,19 @@ TEST_CASE("records seeded in the original's shape are served by the API", "[redi
   CHECK_THAT(dray.get("/jobs/26C4A46D-C615-E978-521F-A0D8FDD80801").body,
              Catch::StartsWith(R"({"id":"26C4A46D-C615-E978-521F-A0D8FDD80801","stepsCompleted":0,"status":"",)"
                                R"("state":"","totalSteps":1,)"));
-  CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C") == Lines{"Standard output line 1", "Standard error line 1"});
+  CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C") ==
+        Lines{"Standard output line 1", "Standard error line 1"});
   CHECK(dray.logLines("51E0E756-A6B4-9CC7-67BD-364970C2268C", 1) == Lines{"Standard error line 1"});
   CHECK(dray.del("/jobs/51E0E756-A6B4-9CC7-67BD-364970C2268C").status == 204);
-  CHECK(redis.cli("EXISTS jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C:log") == "0\n");
+  CHECK(redis.cli("EXISTS jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C jobs:51E0E756-A6B4-9CC7-67BD-364970C2268C:log") ==
+        "0\n");
 }
 
 TEST_CASE("a job run on Redis is stored in the original's schema", "[redis][compat]") {
   RedisServer redis;
   DrayProcess dray(EnvMap{{"REDIS_PORT", "tcp://127.0.0.1:" + std::to_string(redis.port())}});  // selects redis
-  std::string id = dray.submit(R"({"steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"2"}]},{"source":"dray-test/upper"}]})");
+  std::string id = dray.submit(
+      R"({"steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"2"}]},{"source":"dray-test/upper"}]})");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   CHECK(redis.cli("LRANGE jobs 0 -1") == id + "\n");
@@ -54,12 +57,14 @@ TEST_CASE("a job run on Redis is stored in the original's schema", "[redis][comp
 TEST_CASE("dray refuses to start when Redis is unreachable", "[redis][outage]") {
   std::string log;
   int code = DrayProcess::runExpectingFailure(
-      EnvMap{{"DRAY_STORAGE", "redis"}, {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(dray::test::freePort())},
+      EnvMap{{"DRAY_STORAGE", "redis"},
+             {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(dray::test::freePort())},
              {"DRAY_STORAGE_REDIS_STARTUP_WAIT_S", "1"}},
       log);
   INFO(log);
   CHECK(code == 1);
-  CHECK_THAT(log, Catch::Contains("dray cannot start: storage plugin 'redis' failed to start: cannot reach Redis at 127.0.0.1:"));
+  CHECK_THAT(log, Catch::Contains(
+                      "dray cannot start: storage plugin 'redis' failed to start: cannot reach Redis at 127.0.0.1:"));
 }
 
 TEST_CASE("Redis lost while a job runs: no crash, every line kept, status ends right", "[redis][outage]") {
@@ -68,7 +73,8 @@ TEST_CASE("Redis lost while a job runs: no crash, every line kept, status ends r
   std::string id = dray.submit(R"({"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":
       "i=0; while [ $i -lt 60 ]; do echo line $i; i=$((i+1)); sleep 0.05; done"}]},{"source":"dray-test/upper"}]})");
   INFO(dray.log());
-  REQUIRE(dray::test::waitUntil([&] { return redis.cli("LLEN jobs:" + id + ":log") != "0\n"; }, std::chrono::seconds(20)));
+  REQUIRE(
+      dray::test::waitUntil([&] { return redis.cli("LLEN jobs:" + id + ":log") != "0\n"; }, std::chrono::seconds(20)));
   redis.stop();
   REQUIRE(dray::test::waitUntil([&] { return dray.log().find("keeping writes queued") != std::string::npos; },
                                 std::chrono::seconds(20)));

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "script_step.hpp"
-#include "test_support.hpp"
+#include "tests/http/script_step.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace dray::test;
 using Clock = std::chrono::steady_clock;

@@ -12,8 +12,8 @@ inline std::string scriptStep(const std::string& code, const std::string& extra 
     if (c == '"' || c == '\\') escaped += '\\';
     escaped += c;
   }
-  return R"({"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":")" + escaped + R"("}])" +
-         extra + "}";
+  return R"({"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":")" + escaped + R"("}])" + extra +
+         "}";
 }
 
 }  // namespace dray::test

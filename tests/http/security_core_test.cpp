@@ -6,7 +6,7 @@
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::RedisServer;
@@ -32,8 +32,9 @@ std::string secretJob() {
   return R"({"name":"secrets","secrets":[{"variable":"TOKEN","value":")" + kToken +
          R"("},{"variable":"KEY","value":")" + kKeyLines[0] + R"(\n)" + kKeyLines[1] + R"(\n)" + kKeyLines[2] +
          R"("}],"steps":[)" +
-         scriptStep("echo \"start $TOKEN end\"; echo \"err:$TOKEN\" >&2; printf '%s\\n' \"$KEY\"; "
-                    "printf 'mid%sdle\\n' \"$TOKEN\"; env | grep TOKEN") +
+         scriptStep(
+             "echo \"start $TOKEN end\"; echo \"err:$TOKEN\" >&2; printf '%s\\n' \"$KEY\"; "
+             "printf 'mid%sdle\\n' \"$TOKEN\"; env | grep TOKEN") +
          "," + scriptStep("cat") + "]}";
 }
 
@@ -66,7 +67,8 @@ TEST_CASE("an invalid image reference is a 400 naming the step", "[http][e2e][se
 
 TEST_CASE("DRAY_ALLOWED_IMAGES allows matching images and refuses others with 403", "[http][e2e][security][image]") {
   DrayProcess dray(dray::test::EnvMap{{"DRAY_ALLOWED_IMAGES", "dray-test/*"}});
-  std::string id = dray.submit(R"({"steps":[{"source":"dray-test/randword"},{"source":"docker.io/dray-test/upper:latest"}]})");
+  std::string id =
+      dray.submit(R"({"steps":[{"source":"dray-test/randword"},{"source":"docker.io/dray-test/upper:latest"}]})");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   // Another spelling of an allowed image runs too: docker reads it the same way.
@@ -92,7 +94,8 @@ TEST_CASE("a malformed DRAY_ALLOWED_IMAGES stops start-up", "[http][e2e][securit
   CHECK_THAT(log, Catch::Contains("DRAY_ALLOWED_IMAGES") && Catch::Contains("Bad/Pattern"));
 }
 
-TEST_CASE("secrets reach the step but never the log, the responses or the process log", "[http][e2e][security][secrets]") {
+TEST_CASE("secrets reach the step but never the log, the responses or the process log",
+          "[http][e2e][security][secrets]") {
   DrayProcess dray;
   auto created = dray.post("/jobs", secretJob());
   REQUIRE(created.status == 201);
@@ -132,13 +135,20 @@ TEST_CASE("with Redis storage no key holds a secret value", "[http][e2e][redis][
     ++seen;
     const std::string type = redis.cli("TYPE '" + key + "'");
     std::string contents;
-    if (type == "hash\n") contents = redis.cli("HGETALL '" + key + "'");
-    else if (type == "list\n") contents = redis.cli("LRANGE '" + key + "' 0 -1");
-    else if (type == "string\n") contents = redis.cli("GET '" + key + "'");
-    else if (type == "set\n") contents = redis.cli("SMEMBERS '" + key + "'");
-    else if (type == "zset\n") contents = redis.cli("ZRANGE '" + key + "' 0 -1");
-    else if (type == "stream\n") contents = redis.cli("XRANGE '" + key + "' - +");
-    else FAIL("unexpected type " << type << " of " << key);
+    if (type == "hash\n")
+      contents = redis.cli("HGETALL '" + key + "'");
+    else if (type == "list\n")
+      contents = redis.cli("LRANGE '" + key + "' 0 -1");
+    else if (type == "string\n")
+      contents = redis.cli("GET '" + key + "'");
+    else if (type == "set\n")
+      contents = redis.cli("SMEMBERS '" + key + "'");
+    else if (type == "zset\n")
+      contents = redis.cli("ZRANGE '" + key + "' 0 -1");
+    else if (type == "stream\n")
+      contents = redis.cli("XRANGE '" + key + "' - +");
+    else
+      FAIL("unexpected type " << type << " of " << key);
     INFO(key << " (" << type << "): " << contents);
     CHECK_FALSE(contents.empty());
     CHECK_FALSE(leaks(contents));

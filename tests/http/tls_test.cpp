@@ -3,8 +3,8 @@
 // start-ups for unusable TLS files. Certificates are made per test with the openssl CLI.
 #include <catch2/catch.hpp>
 
-#include "auth_fixture.hpp"
-#include "test_support.hpp"
+#include "tests/http/auth_fixture.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
@@ -25,14 +25,15 @@ struct TestPki {
               "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = dray test CA\n"
               "[v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n"
               "subjectKeyIdentifier = hash\n");
-    writeFile(dir, "server.ext",
-              "subjectAltName = IP:127.0.0.1,DNS:localhost\nextendedKeyUsage = serverAuth\nbasicConstraints = CA:FALSE\n");
+    writeFile(
+        dir, "server.ext",
+        "subjectAltName = IP:127.0.0.1,DNS:localhost\nextendedKeyUsage = serverAuth\nbasicConstraints = CA:FALSE\n");
     writeFile(dir, "client.ext", "extendedKeyUsage = clientAuth\nbasicConstraints = CA:FALSE\n");
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     run("openssl req -x509 -config ca.cnf -extensions v3_ca " + key + " -keyout ca.key -out ca.pem -days 2");
     for (const std::string name : {"server", "client"}) {
-      run("openssl req -new " + key + " -keyout " + name + ".key -out " + name + ".csr -subj /CN=" +
-          (name == "server" ? "127.0.0.1" : "dray-test-client"));
+      run("openssl req -new " + key + " -keyout " + name + ".key -out " + name +
+          ".csr -subj /CN=" + (name == "server" ? "127.0.0.1" : "dray-test-client"));
       run("openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile " + name +
           ".ext -out " + name + ".pem");
     }
@@ -48,7 +49,8 @@ struct TestPki {
   }
 
   EnvMap serverEnv(bool client_certificates) const {
-    EnvMap env{{"DRAY_LISTEN", "127.0.0.1"}, {"DRAY_TLS_CERT", path("server.pem")}, {"DRAY_TLS_KEY", path("server.key")}};
+    EnvMap env{
+        {"DRAY_LISTEN", "127.0.0.1"}, {"DRAY_TLS_CERT", path("server.pem")}, {"DRAY_TLS_KEY", path("server.key")}};
     if (client_certificates) env["DRAY_TLS_CLIENT_CA"] = path("ca.pem");
     return env;
   }
@@ -67,14 +69,14 @@ CommandResult command(const std::string& line) {
 
 // curl's HTTP status for `path` (000 when no HTTP answer came) after its exit status.
 CommandResult curl(const DrayProcess& dray, const std::string& options, const std::string& path = "/healthz") {
-  return command("curl -sS --max-time 20 -o /dev/null -w '%{http_code}' " + options + " https://127.0.0.1:" +
-                 std::to_string(dray.port()) + path);
+  return command("curl -sS --max-time 20 -o /dev/null -w '%{http_code}' " + options +
+                 " https://127.0.0.1:" + std::to_string(dray.port()) + path);
 }
 
 // dray-cli with a clean environment apart from `env` (DRAY_TOKEN, DRAY_URL of the caller's own shell left out).
 CommandResult cli(const DrayProcess& dray, const std::string& arguments, const std::string& env = "") {
-  return command("env -u DRAY_TOKEN -u DRAY_URL " + env + " " + dray::test::cliBinary() + " --url https://127.0.0.1:" +
-                 std::to_string(dray.port()) + " " + arguments);
+  return command("env -u DRAY_TOKEN -u DRAY_URL " + env + " " + dray::test::cliBinary() +
+                 " --url https://127.0.0.1:" + std::to_string(dray.port()) + " " + arguments);
 }
 
 }  // namespace
@@ -92,10 +94,12 @@ TEST_CASE("with DRAY_TLS_CERT and DRAY_TLS_KEY dray speaks HTTPS only", "[http][
   CHECK(healthy.status == 0);
   CHECK(healthy.out == "200");
   CHECK(curl(dray, "--cacert " + pki.path("ca.pem"), "/jobs").out == "401");
-  CHECK(curl(dray, "--cacert " + pki.path("ca.pem") + " -H 'Authorization: Bearer " + kAdminToken + "'", "/jobs").out == "200");
+  CHECK(curl(dray, "--cacert " + pki.path("ca.pem") + " -H 'Authorization: Bearer " + kAdminToken + "'", "/jobs").out ==
+        "200");
   // The name in the URL is checked too: localhost is in the certificate, 127.0.0.2 is not.
-  CHECK(command("curl -sS --max-time 20 -o /dev/null --cacert " + pki.path("ca.pem") + " --resolve localhost:" +
-                std::to_string(dray.port()) + ":127.0.0.1 https://localhost:" + std::to_string(dray.port()) + "/healthz")
+  CHECK(command("curl -sS --max-time 20 -o /dev/null --cacert " + pki.path("ca.pem") +
+                " --resolve localhost:" + std::to_string(dray.port()) +
+                ":127.0.0.1 https://localhost:" + std::to_string(dray.port()) + "/healthz")
             .status == 0);
   // Without the CA, curl cannot verify the certificate (60: peer certificate not verified).
   auto unverified = curl(dray, "");
@@ -108,7 +112,8 @@ TEST_CASE("with DRAY_TLS_CERT and DRAY_TLS_KEY dray speaks HTTPS only", "[http][
   CHECK(curl(dray, "--cacert " + pki.path("ca.pem")).out == "200");
   // Client certificates are not asked for: one is simply not needed.
   CHECK(curl(dray, "--cacert " + pki.path("ca.pem") + " --cert " + pki.path("client.pem") + " --key " +
-                       pki.path("client.key")).out == "200");
+                       pki.path("client.key"))
+            .out == "200");
 }
 
 TEST_CASE("with DRAY_TLS_CLIENT_CA only clients with a certificate from that CA get in", "[http][e2e][auth][tls]") {
@@ -175,7 +180,8 @@ TEST_CASE("dray-cli talks HTTPS with --cacert and a bearer token and a client ce
   CHECK(no_certificate.status == 3);
   CHECK_FALSE(contains(no_certificate.out, id));
   CHECK(cli(dray, ca + " --cert " + pki.path("client.pem") + " ls").status == 64);  // --cert needs --key
-  for (const auto& run : {submitted, listed, from_env, no_token, read_only}) CHECK_FALSE(contains(run.out, kAliceToken));
+  for (const auto& run : {submitted, listed, from_env, no_token, read_only})
+    CHECK_FALSE(contains(run.out, kAliceToken));
 }
 
 TEST_CASE("unusable TLS settings stop start-up with a clear message", "[http][auth][tls]") {
@@ -186,19 +192,29 @@ TEST_CASE("unusable TLS settings stop start-up with a clear message", "[http][au
     std::string expected;
   };
   const std::vector<Case> cases{
-      {"a certificate without a key", {{"DRAY_TLS_CERT", pki.path("server.pem")}}, "DRAY_TLS_CERT and DRAY_TLS_KEY go together"},
-      {"a key without a certificate", {{"DRAY_TLS_KEY", pki.path("server.key")}}, "DRAY_TLS_CERT and DRAY_TLS_KEY go together"},
+      {"a certificate without a key",
+       {{"DRAY_TLS_CERT", pki.path("server.pem")}},
+       "DRAY_TLS_CERT and DRAY_TLS_KEY go together"},
+      {"a key without a certificate",
+       {{"DRAY_TLS_KEY", pki.path("server.key")}},
+       "DRAY_TLS_CERT and DRAY_TLS_KEY go together"},
       {"a client CA without TLS", {{"DRAY_TLS_CLIENT_CA", pki.path("ca.pem")}}, "DRAY_TLS_CLIENT_CA needs"},
-      {"a missing certificate", {{"DRAY_TLS_CERT", pki.path("nothing.pem")}, {"DRAY_TLS_KEY", pki.path("server.key")}},
+      {"a missing certificate",
+       {{"DRAY_TLS_CERT", pki.path("nothing.pem")}, {"DRAY_TLS_KEY", pki.path("server.key")}},
        "cannot set up TLS"},
-      {"a certificate that is not PEM", {{"DRAY_TLS_CERT", pki.path("garbage.pem")}, {"DRAY_TLS_KEY", pki.path("server.key")}},
+      {"a certificate that is not PEM",
+       {{"DRAY_TLS_CERT", pki.path("garbage.pem")}, {"DRAY_TLS_KEY", pki.path("server.key")}},
        "cannot set up TLS"},
-      {"a missing key", {{"DRAY_TLS_CERT", pki.path("server.pem")}, {"DRAY_TLS_KEY", pki.path("nothing.key")}},
+      {"a missing key",
+       {{"DRAY_TLS_CERT", pki.path("server.pem")}, {"DRAY_TLS_KEY", pki.path("nothing.key")}},
        "cannot set up TLS"},
-      {"a key of another certificate", {{"DRAY_TLS_CERT", pki.path("server.pem")}, {"DRAY_TLS_KEY", pki.path("client.key")}},
+      {"a key of another certificate",
+       {{"DRAY_TLS_CERT", pki.path("server.pem")}, {"DRAY_TLS_KEY", pki.path("client.key")}},
        "cannot set up TLS"},
       {"a missing client CA",
-       {{"DRAY_TLS_CERT", pki.path("server.pem")}, {"DRAY_TLS_KEY", pki.path("server.key")}, {"DRAY_TLS_CLIENT_CA", pki.path("nothing.pem")}},
+       {{"DRAY_TLS_CERT", pki.path("server.pem")},
+        {"DRAY_TLS_KEY", pki.path("server.key")},
+        {"DRAY_TLS_CLIENT_CA", pki.path("nothing.pem")}},
        "cannot set up TLS"},
   };
   for (const auto& c : cases) {

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "dray/sdk/version.hpp"
-#include "script_step.hpp"
-#include "test_support.hpp"
+#include "tests/http/script_step.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
 using Lines = std::vector<std::string>;
@@ -14,7 +14,9 @@ namespace {
 
 using dray::test::scriptStep;
 
-Lines tail(const Lines& lines, std::size_t n) { return Lines(lines.end() - static_cast<long>(std::min(n, lines.size())), lines.end()); }
+Lines tail(const Lines& lines, std::size_t n) {
+  return Lines(lines.end() - static_cast<long>(std::min(n, lines.size())), lines.end());
+}
 
 }  // namespace
 
@@ -32,7 +34,8 @@ TEST_CASE("the Word Job completes with exactly the expected output", "[http][doc
   CHECK(steps->getObject(2)->getValue<std::string>("image") == "dray-test/reverse");
   CHECK(steps->getObject(2)->getValue<int>("exitCode") == 0);
   CHECK(job.json()->getValue<std::string>("name") == "Word Job");
-  CHECK(dray.logLines(id) == Lines{"alpha", "bravo", "charlie", "ALPHA", "BRAVO", "CHARLIE", "AHPLA", "OVARB", "EILRAHC"});
+  CHECK(dray.logLines(id) ==
+        Lines{"alpha", "bravo", "charlie", "ALPHA", "BRAVO", "CHARLIE", "AHPLA", "OVARB", "EILRAHC"});
   CHECK(dray.logLines(id, 6) == Lines{"AHPLA", "OVARB", "EILRAHC"});
   CHECK(dray.get("/v1/jobs/" + id + "/log?index=8").body == R"({"lines":["EILRAHC"]})");
   CHECK(dray::test::containersOfJob(id).empty());
@@ -40,8 +43,9 @@ TEST_CASE("the Word Job completes with exactly the expected output", "[http][doc
 
 TEST_CASE("the stderr channel passes stderr on while stdout is only logged", "[http][docker][e2e]") {
   DrayProcess dray;
-  std::string id = dray.submit(R"({"steps":[)" + scriptStep("echo log line; echo data line >&2", R"(,"output":"stderr")") +
-                               R"(,{"source":"dray-test/upper"}]})");
+  std::string id =
+      dray.submit(R"({"steps":[)" + scriptStep("echo log line; echo data line >&2", R"(,"output":"stderr")") +
+                  R"(,{"source":"dray-test/upper"}]})");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   auto lines = dray.logLines(id);
@@ -75,11 +79,11 @@ TEST_CASE("a missing output file gives the next step empty input and a log line"
 
 TEST_CASE("delimiters pass on only the marked lines", "[http][docker][e2e]") {
   DrayProcess dray;
-  std::string id = dray.submit(
-      R"({"steps":[)" +
-      scriptStep("echo chatter; echo '-- begin --'; echo keep me; echo '-- end --'; echo more chatter",
-                 R"(,"beginDelimiter":"-- begin --","endDelimiter":"-- end --")") +
-      R"(,{"source":"dray-test/upper"}]})");
+  std::string id =
+      dray.submit(R"({"steps":[)" +
+                  scriptStep("echo chatter; echo '-- begin --'; echo keep me; echo '-- end --'; echo more chatter",
+                             R"(,"beginDelimiter":"-- begin --","endDelimiter":"-- end --")") +
+                  R"(,{"source":"dray-test/upper"}]})");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   CHECK(tail(dray.logLines(id), 1) == Lines{"KEEP ME"});
@@ -88,7 +92,8 @@ TEST_CASE("delimiters pass on only the marked lines", "[http][docker][e2e]") {
 TEST_CASE("job env reaches every step and step env overrides it", "[http][docker][e2e]") {
   DrayProcess dray;
   std::string id = dray.submit(
-      std::string(R"({"environment":[{"variable":"COLOUR","value":"red"},{"variable":"SIZE","value":"big"}],"steps":[)") +
+      std::string(
+          R"({"environment":[{"variable":"COLOUR","value":"red"},{"variable":"SIZE","value":"big"}],"steps":[)") +
       R"({"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"echo $COLOUR $SIZE"},)"
       R"({"variable":"SIZE","value":"small"}]},)" +
       scriptStep("cat; echo $COLOUR $SIZE") + "]}");
@@ -99,9 +104,9 @@ TEST_CASE("job env reaches every step and step env overrides it", "[http][docker
 
 TEST_CASE("a failing middle step ends the job in error and later steps never run", "[http][docker][e2e]") {
   DrayProcess dray;
-  std::string id = dray.submit(R"({"steps":[)" + scriptStep("echo first") + "," +
-                               scriptStep("echo second; echo broken >&2; exit 3") + "," +
-                               scriptStep("echo third") + "]}");
+  std::string id =
+      dray.submit(R"({"steps":[)" + scriptStep("echo first") + "," +
+                  scriptStep("echo second; echo broken >&2; exit 3") + "," + scriptStep("echo third") + "]}");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "error");
   CHECK(dray.get("/jobs/" + id).json()->getValue<int>("stepsCompleted") == 1);
@@ -143,9 +148,12 @@ TEST_CASE("20 jobs at once on 4 workers all complete and leave no container", "[
   std::vector<std::thread> posters;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     posters.emplace_back([&, i] {
-      ids[i] = dray.post("/jobs", R"({"steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":")" +
-                                      std::to_string(i + 1) + R"("}]},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]})")
-                   .json()->getValue<std::string>("id");
+      ids[i] =
+          dray.post("/jobs",
+                    R"({"steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":")" +
+                        std::to_string(i + 1) + R"("}]},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]})")
+              .json()
+              ->getValue<std::string>("id");
     });
   }
   for (auto& t : posters) t.join();
@@ -159,9 +167,10 @@ TEST_CASE("20 jobs at once on 4 workers all complete and leave no container", "[
 }
 
 TEST_CASE("a third-party output channel from DRAY_PLUGIN_PATH is accepted and used", "[http][docker][e2e]") {
-  DrayProcess dray(dray::test::EnvMap{{"DRAY_PLUGIN_PATH", dray::test::pluginDir() + ":" + dray::test::testPluginDir()}});
-  std::string id = dray.submit(R"({"steps":[)" + scriptStep("echo quiet", R"(,"output":"shout")") + "," +
-                               scriptStep("cat") + "]}");
+  DrayProcess dray(
+      dray::test::EnvMap{{"DRAY_PLUGIN_PATH", dray::test::pluginDir() + ":" + dray::test::testPluginDir()}});
+  std::string id =
+      dray.submit(R"({"steps":[)" + scriptStep("echo quiet", R"(,"output":"shout")") + "," + scriptStep("cat") + "]}");
   INFO(dray.log());
   CHECK(dray.waitForJob(id) == "complete");
   CHECK(dray.logLines(id) == Lines{"quiet", "QUIET"});

@@ -1,4 +1,4 @@
-#include "test_support.hpp"
+#include "tests/support/test_support.hpp"
 
 #include <array>
 #include <atomic>
@@ -41,6 +41,14 @@ std::uint16_t freePort() {
   return socket.address().port();
 }
 
+bool sanitized() {
+#ifdef DRAY_SANITIZED
+  return true;
+#else
+  return false;
+#endif
+}
+
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds interval) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -56,8 +64,8 @@ Poco::JSON::Object::Ptr HttpResult::json() const {
   return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
 }
 
-HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& path,
-                       const std::string& body, const std::map<std::string, std::string>& headers) {
+HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& path, const std::string& body,
+                       const std::map<std::string, std::string>& headers) {
   Poco::Net::HTTPClientSession session("127.0.0.1", port);
   session.setTimeout(Poco::Timespan(30, 0));
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -105,9 +113,9 @@ RedisServer::RedisServer(std::vector<std::string> extra_args) : port_(freePort()
 RedisServer::~RedisServer() { stop(); }
 
 void RedisServer::start() {
-  std::vector<std::string> args{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.path(),
-                                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                                "--logfile", dir_.path() + "/redis.log"};
+  std::vector<std::string> args{
+      "--port", std::to_string(port_), "--bind", "127.0.0.1",     "--dir",  dir_.path(), "--save",
+      "",       "--appendonly",        "yes",    "--appendfsync", "always", "--logfile", dir_.path() + "/redis.log"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   handle_ = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch("redis-server", args));
   bool up = waitUntil(

@@ -31,6 +31,11 @@ class TempDir {
 /// A loopback TCP port that was free a moment ago (bind 0, read, close).
 std::uint16_t freePort();
 
+/// True in a sanitizer build (-DDRAY_SANITIZE=…, which defines DRAY_SANITIZED). Everything
+/// runs several times slower there and ASan's shadow memory inflates resident memory, so tests
+/// skip their assertions on time and memory footprint, but still print what they measured.
+bool sanitized();
+
 /// Polls `condition` until it is true or `timeout` passes; returns its last value.
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds interval = 50ms);
@@ -39,7 +44,7 @@ struct HttpResult {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> headers;
-  Poco::JSON::Object::Ptr json() const;   ///< body as an object (throws if it is not one)
+  Poco::JSON::Object::Ptr json() const;  ///< body as an object (throws if it is not one)
 };
 
 /// One request to 127.0.0.1:port.
@@ -102,7 +107,9 @@ class DrayProcess {
   static int runExpectingFailure(const EnvMap& env, std::string& log);
 
   HttpResult get(const std::string& path) const { return httpRequest(port_, "GET", path); }
-  HttpResult post(const std::string& path, const std::string& body) const { return httpRequest(port_, "POST", path, body); }
+  HttpResult post(const std::string& path, const std::string& body) const {
+    return httpRequest(port_, "POST", path, body);
+  }
   HttpResult del(const std::string& path) const { return httpRequest(port_, "DELETE", path); }
 
   /// Posts a job and returns its id (REQUIREs 201).

@@ -1,4 +1,4 @@
-#include "engine_proxy.hpp"
+#include "tests/tools/engine_proxy.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "request_framer.hpp"
+#include "tests/tools/request_framer.hpp"
 
 namespace dray::test {
 namespace {
@@ -38,7 +38,8 @@ void notify(int event_fd) {
 // every API version dray may pin.
 std::string rulePath(std::string target) {
   target = target.substr(0, target.find('?'));
-  if (target.size() > 2 && target[0] == '/' && target[1] == 'v' && std::isdigit(static_cast<unsigned char>(target[2]))) {
+  if (target.size() > 2 && target[0] == '/' && target[1] == 'v' &&
+      std::isdigit(static_cast<unsigned char>(target[2]))) {
     const auto slash = target.find('/', 1);
     const auto version = target.substr(2, slash == std::string::npos ? std::string::npos : slash - 2);
     if (version.find_first_not_of("0123456789.") == std::string::npos) {
@@ -72,7 +73,7 @@ class EngineProxy::Connection {
   void start() {
     thread_ = std::thread([this] {
       if (connectUpstream()) run();
-      closeSockets();  // the client sees EOF now, not when the acceptor reaps us
+      closeSockets();             // the client sees EOF now, not when the acceptor reaps us
       if (held_) --proxy_.held_;  // a held request that is never forwarded
       done_ = true;
     });

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "engine_proxy.hpp"
+#include "tests/tools/engine_proxy.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
         proxy.releaseAll();
         std::cout << "released" << std::endl;
       } else if (command == "status") {
-        std::cout << "connections " << proxy.connectionCount() << ", stalled " << proxy.stalledCount()
-                  << ", upgraded " << proxy.upgradedCount() << std::endl;
+        std::cout << "connections " << proxy.connectionCount() << ", stalled " << proxy.stalledCount() << ", upgraded "
+                  << proxy.upgradedCount() << std::endl;
       } else if (command == "quit") {
         break;
       } else if (!command.empty()) {

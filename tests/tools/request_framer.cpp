@@ -1,4 +1,4 @@
-#include "request_framer.hpp"
+#include "tests/tools/request_framer.hpp"
 
 #include <algorithm>
 #include <cctype>

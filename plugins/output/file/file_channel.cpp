@@ -1,4 +1,4 @@
-#include "file_channel.hpp"
+#include "plugins/output/file/file_channel.hpp"
 
 #include <string>
 

@@ -1,5 +1,5 @@
 #include "dray/sdk/export.hpp"
-#include "file_channel.hpp"
+#include "plugins/output/file/file_channel.hpp"
 
 namespace {
 dray::sdk::Plugin* create(const dray::sdk::PluginContext&) { return new dray::plugins::output::file::FileChannel(); }

@@ -1,6 +1,6 @@
-#include "stderr_channel.hpp"
+#include "plugins/output/stderr/stderr_channel.hpp"
 
-#include "stream_capture.hpp"
+#include "plugins/output/common/stream_capture.hpp"
 
 namespace dray::plugins::output::stderr {
 

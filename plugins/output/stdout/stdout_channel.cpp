@@ -1,6 +1,6 @@
-#include "stdout_channel.hpp"
+#include "plugins/output/stdout/stdout_channel.hpp"
 
-#include "stream_capture.hpp"
+#include "plugins/output/common/stream_capture.hpp"
 
 namespace dray::plugins::output::stdout {
 

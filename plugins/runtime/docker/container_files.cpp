@@ -1,9 +1,9 @@
-#include "container_files.hpp"
+#include "plugins/runtime/docker/container_files.hpp"
 
 #include <Poco/URI.h>
 
 #include "dray/sdk/errors.hpp"
-#include "tar_extractor.hpp"
+#include "plugins/runtime/docker/tar_extractor.hpp"
 
 namespace dray::plugins::runtime::docker {
 namespace {
@@ -41,7 +41,8 @@ bool DockerContainerFiles::copyFileOut(const std::string& path, sdk::ByteSink& s
     if (!entry) {
       if (current != path) throw sdk::PluginError(what + " does not exist in the container");
       if (std::string mount = runtimeMountOf(path); !mount.empty()) {
-        throw sdk::PluginError(what + " is under " + mount + ", which holds devices and kernel files mounted while the "
+        throw sdk::PluginError(what + " is under " + mount +
+                               ", which holds devices and kernel files mounted while the "
                                "container runs; they cannot be copied out of it");
       }
       return false;
@@ -60,8 +61,9 @@ std::optional<TarTopEntry> DockerContainerFiles::fetchTopEntry(const std::string
   std::string encoded;
   Poco::URI::encode(path, "!#$&'()*+,:;=?@[]\"{}%", encoded);
   TarTopEntry entry;
-  DockerResponse response = client_.streamed("GET", "/containers/" + container_id_ + "/archive?path=" + encoded,
-                                             [&](std::istream& tar) { entry = readTopEntry(tar, sink); }, timeout_);
+  DockerResponse response = client_.streamed(
+      "GET", "/containers/" + container_id_ + "/archive?path=" + encoded,
+      [&](std::istream& tar) { entry = readTopEntry(tar, sink); }, timeout_);
   if (response.status == 404) return std::nullopt;
   if (response.status / 100 != 2) {
     throw sdk::EngineError("cannot copy " + path + " out of container " + container_id_.substr(0, 12) + ": " +

@@ -3,9 +3,9 @@
 #include <optional>
 #include <string>
 
-#include "docker_client.hpp"
 #include "dray/sdk/runtime.hpp"
-#include "tar_extractor.hpp"
+#include "plugins/runtime/docker/docker_client.hpp"
+#include "plugins/runtime/docker/tar_extractor.hpp"
 
 namespace dray::plugins::runtime::docker {
 

@@ -1,4 +1,4 @@
-#include "container_reaper.hpp"
+#include "plugins/runtime/docker/container_reaper.hpp"
 
 #include <algorithm>
 
@@ -69,14 +69,15 @@ void ContainerReaper::schedule(Task task) {
 std::size_t ContainerReaper::pending() const {
   std::lock_guard lock(mutex_);
   // Containers only: a label search that finds nothing has nothing left behind.
-  auto waiting = std::count_if(tasks_.begin(), tasks_.end(), [](const auto& entry) { return !entry.second.container.empty(); });
+  auto waiting =
+      std::count_if(tasks_.begin(), tasks_.end(), [](const auto& entry) { return !entry.second.container.empty(); });
   return static_cast<std::size_t>(waiting) + in_flight_;
 }
 
 bool ContainerReaper::attempt(Task& task) {
   if (!task.container.empty()) {
-    DockerResponse response = client_.request("DELETE", "/containers/" + task.container + "?force=1", "",
-                                              call_timeout_, &interrupt_);
+    DockerResponse response =
+        client_.request("DELETE", "/containers/" + task.container + "?force=1", "", call_timeout_, &interrupt_);
     if (response.status == 204 || response.status == 404) {
       if (task.attempts > 0) logger_.info("reaper: container " + task.container.substr(0, 12) + " removed");
       return true;
@@ -129,7 +130,8 @@ void ContainerReaper::loop() {
     const std::string what = task.container.empty() ? "the containers labelled " + task.labels.front()
                                                     : "container " + task.container.substr(0, 12);
     logger_.warn("reaper: cannot remove " + what + " (try " + std::to_string(task.attempts) + "): " + error +
-                 "; next try in " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) + " s");
+                 "; next try in " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(delay).count()) +
+                 " s");
     task.due = Clock::now() + delay;
     tasks_.emplace(task.due, std::move(task));
   }

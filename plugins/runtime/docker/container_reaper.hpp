@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "call_interrupt.hpp"
-#include "docker_client.hpp"
 #include "dray/sdk/log.hpp"
+#include "plugins/runtime/docker/call_interrupt.hpp"
+#include "plugins/runtime/docker/docker_client.hpp"
 
 namespace dray::plugins::runtime::docker {
 
@@ -39,7 +39,7 @@ class ContainerReaper {
  private:
   using Clock = std::chrono::steady_clock;
   struct Task {
-    std::string container;            // empty: a label search
+    std::string container;  // empty: a label search
     std::vector<std::string> labels;
     unsigned attempts = 0;
     Clock::time_point due;

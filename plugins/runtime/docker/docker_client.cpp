@@ -1,4 +1,4 @@
-#include "docker_client.hpp"
+#include "plugins/runtime/docker/docker_client.hpp"
 
 #include <Poco/Buffer.h>
 #include <Poco/JSON/Parser.h>
@@ -56,8 +56,8 @@ void DockerClient::fail(const std::string& method, const std::string& path, cons
                          (poco ? poco->displayText() : std::string(e.what())));
 }
 
-DockerResponse DockerClient::request(const std::string& method, const std::string& path,
-                                     const std::string& json_body, Poco::Timespan timeout, CallInterrupt* interrupt) {
+DockerResponse DockerClient::request(const std::string& method, const std::string& path, const std::string& json_body,
+                                     Poco::Timespan timeout, CallInterrupt* interrupt) {
   SessionPtr session = acquire();
   try {
     setSessionTimeout(*session, timeout);

@@ -10,8 +10,8 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
-#include "call_interrupt.hpp"
-#include "docker_endpoint.hpp"
+#include "plugins/runtime/docker/call_interrupt.hpp"
+#include "plugins/runtime/docker/docker_endpoint.hpp"
 
 namespace dray::plugins::runtime::docker {
 

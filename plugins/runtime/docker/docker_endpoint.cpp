@@ -1,4 +1,4 @@
-#include "docker_endpoint.hpp"
+#include "plugins/runtime/docker/docker_endpoint.hpp"
 
 #include <Poco/Buffer.h>
 #include <Poco/Net/StreamSocket.h>
@@ -60,8 +60,8 @@ DockerEndpoint parseDockerHost(const std::string& value) {
     }
   } catch (const Poco::Exception&) {
   }
-  throw sdk::ConfigError("DOCKER_HOST must look like unix:///var/run/docker.sock or tcp://host:port, got '" +
-                         value + "'");
+  throw sdk::ConfigError("DOCKER_HOST must look like unix:///var/run/docker.sock or tcp://host:port, got '" + value +
+                         "'");
 }
 
 std::unique_ptr<Poco::Net::HTTPClientSession> openSession(const DockerEndpoint& endpoint) {

@@ -1,4 +1,4 @@
-#include "docker_runtime.hpp"
+#include "plugins/runtime/docker/docker_runtime.hpp"
 
 #include <atomic>
 #include <optional>
@@ -10,12 +10,12 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
-#include "container_files.hpp"
-#include "prepared_container.hpp"
-#include "stop_guard.hpp"
 #include "dray/sdk/errors.hpp"
-#include "pull_reference.hpp"
-#include "stream_pump.hpp"
+#include "plugins/runtime/docker/container_files.hpp"
+#include "plugins/runtime/docker/prepared_container.hpp"
+#include "plugins/runtime/docker/pull_reference.hpp"
+#include "plugins/runtime/docker/stop_guard.hpp"
+#include "plugins/runtime/docker/stream_pump.hpp"
 
 namespace dray::plugins::runtime::docker {
 namespace {
@@ -112,7 +112,8 @@ DockerRuntime::DockerRuntime(DockerEndpoint endpoint, sdk::Logger& logger, Docke
       reaper_(std::make_unique<ContainerReaper>(client_, logger_, timeouts_.call)) {}
 
 bool DockerRuntime::imagePresent(const std::string& image, CallInterrupt& interrupt) {
-  DockerResponse response = client_.request("GET", "/images/" + encodePath(image) + "/json", "", timeouts_.call, &interrupt);
+  DockerResponse response =
+      client_.request("GET", "/images/" + encodePath(image) + "/json", "", timeouts_.call, &interrupt);
   if (response.status == 200) return true;
   if (response.status == 404) return false;
   throw sdk::EngineError("cannot inspect image " + image + ": " + engineMessage(response.body));
@@ -120,8 +121,8 @@ bool DockerRuntime::imagePresent(const std::string& image, CallInterrupt& interr
 
 void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log, CallInterrupt& interrupt) {
   ImageReference ref = parseImageReference(image);
-  std::string path = "/images/create?fromImage=" + encodeQuery(ref.repository) + "&tag=" +
-                     encodeQuery(ref.digest.empty() ? ref.tag : ref.digest);
+  std::string path = "/images/create?fromImage=" + encodeQuery(ref.repository) +
+                     "&tag=" + encodeQuery(ref.digest.empty() ? ref.tag : ref.digest);
   job_log.info("pulling image " + image);
   std::string error;
   // The engine answers 200 and reports failures inside the progress stream.
@@ -252,7 +253,8 @@ sdk::HealthReport DockerRuntime::checkHealth() {
   try {
     DockerResponse response = client_.request("GET", "/_ping", "", std::min(timeouts_.call, Poco::Timespan(5, 0)));
     if (response.status == 200) return {true, "Docker engine at " + client_.endpoint().describe() + " answers"};
-    return {false, "Docker engine at " + client_.endpoint().describe() + " answered " + std::to_string(response.status)};
+    return {false,
+            "Docker engine at " + client_.endpoint().describe() + " answered " + std::to_string(response.status)};
   } catch (const std::exception& e) {
     return {false, e.what()};
   }

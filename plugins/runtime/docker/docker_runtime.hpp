@@ -6,10 +6,10 @@
 #include <set>
 #include <string>
 
-#include "container_reaper.hpp"
-#include "docker_client.hpp"
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/runtime.hpp"
+#include "plugins/runtime/docker/container_reaper.hpp"
+#include "plugins/runtime/docker/docker_client.hpp"
 
 namespace dray::plugins::runtime::docker {
 

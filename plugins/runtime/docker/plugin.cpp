@@ -1,8 +1,8 @@
 #include <Poco/NumberParser.h>
 
-#include "docker_runtime.hpp"
 #include "dray/sdk/errors.hpp"
 #include "dray/sdk/export.hpp"
+#include "plugins/runtime/docker/docker_runtime.hpp"
 
 namespace {
 
@@ -13,8 +13,7 @@ const dray::sdk::OptionSpec kOptions[] = {
     {"engine-timeout", "30", "seconds any one engine call may take (pulls and running steps excepted)",
      "DRAY_ENGINE_TIMEOUT"},
     {"pull-timeout", "600", "seconds an image pull may take", "DRAY_PULL_TIMEOUT"},
-    {"kill-grace", "10", "seconds a kill gets to take effect before dray lets go of the container",
-     "DRAY_KILL_GRACE"},
+    {"kill-grace", "10", "seconds a kill gets to take effect before dray lets go of the container", "DRAY_KILL_GRACE"},
 };
 
 // Seconds from 0.1 to a day, as a Timespan.

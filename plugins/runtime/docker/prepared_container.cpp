@@ -1,12 +1,12 @@
-#include "prepared_container.hpp"
+#include "plugins/runtime/docker/prepared_container.hpp"
 
 #include <Poco/Exception.h>
 
-#include "container_files.hpp"
-#include "docker_runtime.hpp"
 #include "dray/sdk/errors.hpp"
-#include "stop_guard.hpp"
-#include "stream_pump.hpp"
+#include "plugins/runtime/docker/container_files.hpp"
+#include "plugins/runtime/docker/docker_runtime.hpp"
+#include "plugins/runtime/docker/stop_guard.hpp"
+#include "plugins/runtime/docker/stream_pump.hpp"
 
 namespace dray::plugins::runtime::docker {
 
@@ -42,8 +42,9 @@ int DockerPreparedContainer::run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_
       const auto grace = std::chrono::duration<double>(runtime_.timeouts_.kill_grace).count();
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%g", grace);
-      throw sdk::EngineUnresponsive("the engine did not stop container " + shortId() + " within " + seconds +
-                                    " s of the kill; dray let go of it and keeps trying to remove it in the background");
+      throw sdk::EngineUnresponsive(
+          "the engine did not stop container " + shortId() + " within " + seconds +
+          " s of the kill; dray let go of it and keeps trying to remove it in the background");
     }
     if (failure) std::rethrow_exception(failure);
   }

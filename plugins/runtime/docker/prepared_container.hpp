@@ -3,9 +3,9 @@
 #include <optional>
 #include <string>
 
-#include "call_interrupt.hpp"
-#include "docker_client.hpp"
 #include "dray/sdk/runtime.hpp"
+#include "plugins/runtime/docker/call_interrupt.hpp"
+#include "plugins/runtime/docker/docker_client.hpp"
 
 namespace dray::plugins::runtime::docker {
 
@@ -34,9 +34,9 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
   DockerRuntime& runtime_;
   std::string id_;
   std::optional<AttachedStream> stream_;
-  CallInterrupt calls_;            // start, the attach stream and wait of this run
+  CallInterrupt calls_;  // start, the attach stream and wait of this run
   bool ran_ = false;
-  bool abandoned_ = false;         // the engine ignored a kill: leave removal to the reaper
+  bool abandoned_ = false;  // the engine ignored a kill: leave removal to the reaper
 };
 
 }  // namespace dray::plugins::runtime::docker

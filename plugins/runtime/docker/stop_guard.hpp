@@ -7,7 +7,7 @@
 #include <stop_token>
 #include <thread>
 
-#include "call_interrupt.hpp"
+#include "plugins/runtime/docker/call_interrupt.hpp"
 
 namespace dray::plugins::runtime::docker {
 
@@ -20,8 +20,8 @@ class StopGuard {
   /// `kill` may be empty (nothing to kill: the guard only cuts `interrupt` after `grace`).
   StopGuard(std::stop_token stop, std::chrono::milliseconds grace, std::function<void(CallInterrupt&)> kill,
             CallInterrupt& interrupt)
-      : grace_(grace), kill_(std::move(kill)), interrupt_(interrupt),
-        on_stop_(stop, [this] { signal(stopping_); }), thread_([this] { watch(); }) {}
+      : grace_(grace), kill_(std::move(kill)), interrupt_(interrupt), on_stop_(stop, [this] { signal(stopping_); }),
+        thread_([this] { watch(); }) {}
 
   /// Marks the run ended and joins the watcher. True when the kill was ignored.
   bool finish() {
@@ -56,7 +56,7 @@ class StopGuard {
     }
     lock.unlock();
     kill_call.fire();  // a kill still under way is moot now: the work ended or was cut
-    killer.join();  // done, or cut short by kill_call.fire()
+    killer.join();     // done, or cut short by kill_call.fire()
   }
 
   std::chrono::milliseconds grace_;

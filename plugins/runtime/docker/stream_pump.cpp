@@ -1,4 +1,4 @@
-#include "stream_pump.hpp"
+#include "plugins/runtime/docker/stream_pump.hpp"
 
 #include <array>
 #include <exception>
@@ -6,7 +6,7 @@
 
 #include <Poco/Exception.h>
 
-#include "frame_demuxer.hpp"
+#include "plugins/runtime/docker/frame_demuxer.hpp"
 
 namespace dray::plugins::runtime::docker {
 namespace {

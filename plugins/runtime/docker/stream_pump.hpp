@@ -1,7 +1,7 @@
 #pragma once
 
-#include "docker_client.hpp"
 #include "dray/sdk/runtime.hpp"
+#include "plugins/runtime/docker/docker_client.hpp"
 
 namespace dray::plugins::runtime::docker {
 

@@ -1,4 +1,4 @@
-#include "tar_extractor.hpp"
+#include "plugins/runtime/docker/tar_extractor.hpp"
 
 #include <algorithm>
 #include <array>
@@ -80,14 +80,24 @@ std::string paxValue(std::string_view records, std::string_view key) {
 
 TarEntryKind kindOf(char type) {
   switch (type) {
-    case '0': case '\0': case '7': return TarEntryKind::kRegular;
-    case '1': return TarEntryKind::kHardLink;
-    case '2': return TarEntryKind::kSymlink;
-    case '3': return TarEntryKind::kCharDevice;
-    case '4': return TarEntryKind::kBlockDevice;
-    case '5': return TarEntryKind::kDirectory;
-    case '6': return TarEntryKind::kFifo;
-    default: return TarEntryKind::kOther;
+    case '0':
+    case '\0':
+    case '7':
+      return TarEntryKind::kRegular;
+    case '1':
+      return TarEntryKind::kHardLink;
+    case '2':
+      return TarEntryKind::kSymlink;
+    case '3':
+      return TarEntryKind::kCharDevice;
+    case '4':
+      return TarEntryKind::kBlockDevice;
+    case '5':
+      return TarEntryKind::kDirectory;
+    case '6':
+      return TarEntryKind::kFifo;
+    default:
+      return TarEntryKind::kOther;
   }
 }
 
@@ -99,7 +109,8 @@ TarTopEntry readTopEntry(std::istream& tar, sdk::ByteSink& sink) {
   for (;;) {
     tar.read(header.data(), kBlock);
     if (tar.gcount() == 0) return {};
-    if (static_cast<std::size_t>(tar.gcount()) != kBlock) throw sdk::EngineError("truncated tar archive from the engine");
+    if (static_cast<std::size_t>(tar.gcount()) != kBlock)
+      throw sdk::EngineError("truncated tar archive from the engine");
     if (std::all_of(header.begin(), header.end(), [](char c) { return c == 0; })) return {};
     const char type = header[156];
     const std::uint64_t size = entrySize(header.data() + 124);
@@ -121,15 +132,24 @@ TarTopEntry readTopEntry(std::istream& tar, sdk::ByteSink& sink) {
 
 std::string_view describe(TarEntryKind kind) {
   switch (kind) {
-    case TarEntryKind::kNone: return "something the engine cannot archive (a socket?)";
-    case TarEntryKind::kRegular: return "a regular file";
-    case TarEntryKind::kHardLink: return "a hard link";
-    case TarEntryKind::kSymlink: return "a symbolic link";
-    case TarEntryKind::kCharDevice: return "a character device";
-    case TarEntryKind::kBlockDevice: return "a block device";
-    case TarEntryKind::kDirectory: return "a directory";
-    case TarEntryKind::kFifo: return "a FIFO (named pipe)";
-    case TarEntryKind::kOther: break;
+    case TarEntryKind::kNone:
+      return "something the engine cannot archive (a socket?)";
+    case TarEntryKind::kRegular:
+      return "a regular file";
+    case TarEntryKind::kHardLink:
+      return "a hard link";
+    case TarEntryKind::kSymlink:
+      return "a symbolic link";
+    case TarEntryKind::kCharDevice:
+      return "a character device";
+    case TarEntryKind::kBlockDevice:
+      return "a block device";
+    case TarEntryKind::kDirectory:
+      return "a directory";
+    case TarEntryKind::kFifo:
+      return "a FIFO (named pipe)";
+    case TarEntryKind::kOther:
+      break;
   }
   return "not a regular file";
 }

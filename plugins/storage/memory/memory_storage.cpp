@@ -1,10 +1,10 @@
-#include "memory_storage.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
 
 #include <algorithm>
 #include <mutex>
 
 #include "dray/sdk/errors.hpp"
-#include "memory_accounting.hpp"
+#include "plugins/storage/memory/memory_accounting.hpp"
 
 namespace dray::plugins::storage::memory {
 namespace {

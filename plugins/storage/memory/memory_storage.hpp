@@ -51,8 +51,8 @@ class MemoryStorage final : public sdk::Storage {
     std::uint64_t sequence;       // creation order for listJobs and for dropping logs
     std::size_t record_cost = 0;
     std::size_t log_cost = 0;
-    bool log_dropped = false;     // holds only the "log dropped" notice
-    bool lines_refused = false;   // its "lines dropped" notice is written
+    bool log_dropped = false;    // holds only the "log dropped" notice
+    bool lines_refused = false;  // its "lines dropped" notice is written
   };
 
   // All require mutex_ held (unique).

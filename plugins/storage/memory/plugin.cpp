@@ -1,12 +1,12 @@
 #include "dray/sdk/export.hpp"
-#include "memory_accounting.hpp"
-#include "memory_storage.hpp"
+#include "plugins/storage/memory/memory_accounting.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
 
 namespace {
 
 const dray::sdk::OptionSpec kOptions[] = {
-    {"memory-limit", "268435456",
-     "bytes all jobs and logs may take; the oldest finished jobs' logs are dropped first", "DRAY_MEMORY_LIMIT"},
+    {"memory-limit", "268435456", "bytes all jobs and logs may take; the oldest finished jobs' logs are dropped first",
+     "DRAY_MEMORY_LIMIT"},
 };
 
 dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {

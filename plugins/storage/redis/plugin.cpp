@@ -1,5 +1,5 @@
 #include "dray/sdk/export.hpp"
-#include "redis_storage.hpp"
+#include "plugins/storage/redis/redis_storage.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "redis_address.hpp"
+#include "plugins/storage/redis/redis_address.hpp"
 
 #include <Poco/NumberParser.h>
 #include <Poco/URI.h>

@@ -1,4 +1,4 @@
-#include "redis_connection_pool.hpp"
+#include "plugins/storage/redis/redis_connection_pool.hpp"
 
 #include <thread>
 
@@ -17,7 +17,8 @@ class Lease {
   template <typename Pool>
   Lease(Pool& pool, long timeout_ms) : give_back_([&pool](Poco::Redis::Client::Ptr c) { pool.returnObject(c); }) {
     client_ = pool.borrowObject(timeout_ms);
-    if (client_.isNull()) throw sdk::StorageError("no Redis connection free within " + std::to_string(timeout_ms) + " ms");
+    if (client_.isNull())
+      throw sdk::StorageError("no Redis connection free within " + std::to_string(timeout_ms) + " ms");
   }
   ~Lease() { give_back_(client_); }
   Poco::Redis::Client& operator*() { return *client_; }

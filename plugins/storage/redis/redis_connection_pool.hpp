@@ -7,7 +7,7 @@
 #include <Poco/Redis/Client.h>
 
 #include "dray/sdk/errors.hpp"
-#include "redis_address.hpp"
+#include "plugins/storage/redis/redis_address.hpp"
 
 namespace dray::plugins::storage::redis {
 

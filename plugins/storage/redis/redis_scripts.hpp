@@ -33,11 +33,10 @@ return 1
 /// Refuses the script (returns -2) once Redis's clock passed ARGV[n] (milliseconds). A
 /// command sent to a paused or slow Redis still runs when Redis resumes, long after dray
 /// answered 503; with this guard it then does nothing, so a 503 stays true.
-#define DRAY_REDIS_DEADLINE_GUARD(n)                                                      \
-  "if redis.replicate_commands then redis.replicate_commands() end\n"                    \
-  "local now = redis.call('TIME')\n"                                                     \
-  "if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[" #n \
-  "]) then return -2 end\n"
+#define DRAY_REDIS_DEADLINE_GUARD(n)                                  \
+  "if redis.replicate_commands then redis.replicate_commands() end\n" \
+  "local now = redis.call('TIME')\n"                                  \
+  "if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[" #n "]) then return -2 end\n"
 
 /// KEYS[1] the jobs list, KEYS[2] job hash, KEYS[3] description, KEYS[4] steps hash.
 /// ARGV: id, totalSteps, completedSteps, status, description, owner, name, createdAt, creator,

@@ -1,4 +1,4 @@
-#include "redis_storage.hpp"
+#include "plugins/storage/redis/redis_storage.hpp"
 
 #include <Poco/UUIDGenerator.h>
 
@@ -9,9 +9,9 @@
 #include <Poco/Redis/Command.h>
 
 #include "dray/sdk/errors.hpp"
-#include "redis_keys.hpp"
-#include "redis_scripts.hpp"
-#include "step_record_codec.hpp"
+#include "plugins/storage/redis/redis_keys.hpp"
+#include "plugins/storage/redis/redis_scripts.hpp"
+#include "plugins/storage/redis/step_record_codec.hpp"
 
 namespace dray::plugins::storage::redis {
 namespace {
@@ -55,10 +55,10 @@ RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sd
   pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
                          options_.startup_wait);
   // Deadlines are checked against Redis's clock (TIME): learn how far it is from ours.
-  Array time = pool_.run<Array>([](Client& client) { return client.execute<Array>(Command("TIME")); },
-                                options_.startup_wait);
-  const std::int64_t redis_millis = std::stoll(time.get<BulkString>(0).value()) * 1000 +
-                                    std::stoll(time.get<BulkString>(1).value()) / 1000;
+  Array time =
+      pool_.run<Array>([](Client& client) { return client.execute<Array>(Command("TIME")); }, options_.startup_wait);
+  const std::int64_t redis_millis =
+      std::stoll(time.get<BulkString>(0).value()) * 1000 + std::stoll(time.get<BulkString>(1).value()) / 1000;
   clock_offset_ms_ = redis_millis - localMillis();
   writes_ = std::make_unique<WriteBehindQueue>(pool_, options_.writes, logger_);
   logger_.info("redis storage: connected to " + pool_.address().describe());
@@ -91,7 +91,8 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
   commands.push_back(Command::hgetall(keys::job(id)));
   commands.push_back(Command::get(keys::description(id)));
   commands.push_back(Command::hgetall(keys::steps(id)));
-  Array replies = pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
+  Array replies =
+      pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
   std::vector<std::string> fields = strings(replies.get<Array>(0));
   if (fields.empty()) return std::nullopt;
   sdk::JobRecord record;

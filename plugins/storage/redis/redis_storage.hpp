@@ -4,8 +4,8 @@
 
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/storage.hpp"
-#include "redis_connection_pool.hpp"
-#include "write_behind_queue.hpp"
+#include "plugins/storage/redis/redis_connection_pool.hpp"
+#include "plugins/storage/redis/write_behind_queue.hpp"
 
 namespace dray::plugins::storage::redis {
 

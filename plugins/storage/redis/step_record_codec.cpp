@@ -1,4 +1,4 @@
-#include "step_record_codec.hpp"
+#include "plugins/storage/redis/step_record_codec.hpp"
 
 #include <sstream>
 

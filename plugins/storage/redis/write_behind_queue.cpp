@@ -1,4 +1,4 @@
-#include "write_behind_queue.hpp"
+#include "plugins/storage/redis/write_behind_queue.hpp"
 
 #include <charconv>
 
@@ -6,8 +6,8 @@
 #include <Poco/Redis/Command.h>
 
 #include "dray/sdk/errors.hpp"
-#include "redis_keys.hpp"
-#include "redis_scripts.hpp"
+#include "plugins/storage/redis/redis_keys.hpp"
+#include "plugins/storage/redis/redis_scripts.hpp"
 
 namespace dray::plugins::storage::redis {
 namespace {
@@ -88,7 +88,9 @@ void WriteBehindQueue::setField(const std::string& id, const std::string& key, c
 void WriteBehindQueue::enqueue(Op op) {
   std::unique_lock lock(mutex_);
   // Back-pressure: a step printing faster than Redis takes it waits here, memory stays bounded.
-  progress_.wait(lock, [&] { return stopping_ || pending_bytes_ == 0 || pending_bytes_ + op.bytes <= options_.max_pending_bytes; });
+  progress_.wait(lock, [&] {
+    return stopping_ || pending_bytes_ == 0 || pending_bytes_ + op.bytes <= options_.max_pending_bytes;
+  });
   pending_bytes_ += op.bytes;
   pending_lines_ += op.sizes.size();
   const bool first = queue_.empty();

@@ -4,22 +4,22 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <span>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "dray/sdk/log.hpp"
-#include "redis_connection_pool.hpp"
+#include "plugins/storage/redis/redis_connection_pool.hpp"
 
 namespace dray::plugins::storage::redis {
 
 struct WriteBehindOptions {
-  std::size_t batch_lines = 1000;                  ///< lines per RPUSH at most
-  std::chrono::milliseconds flush_interval{50};    ///< longest a line waits to be written
-  std::size_t max_pending_bytes = 64u << 20;       ///< producers block beyond this
+  std::size_t batch_lines = 1000;                ///< lines per RPUSH at most
+  std::chrono::milliseconds flush_interval{50};  ///< longest a line waits to be written
+  std::size_t max_pending_bytes = 64u << 20;     ///< producers block beyond this
 };
 
 /// Log lines and status fields on their way to Redis. Callers enqueue and return; one
@@ -44,9 +44,9 @@ class WriteBehindQueue {
  private:
   struct Op {
     std::string job;
-    std::string text;                 // a log append (field empty): the lines back to back
-    std::vector<std::size_t> sizes;   //   and the size of each
-    std::string key;                  // for a field update: the hash to set
+    std::string text;                // a log append (field empty): the lines back to back
+    std::vector<std::size_t> sizes;  //   and the size of each
+    std::string key;                 // for a field update: the hash to set
     std::string field;
     std::string value;
     std::size_t bytes = 0;

@@ -1,4 +1,4 @@
-#include "chunked_decoder.hpp"
+#include "api/front/chunked_decoder.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "request_head.hpp"
+#include "api/front/request_head.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -58,13 +58,13 @@ TEST_CASE("framing that a proxy could read differently is refused", "[api][front
 }
 
 TEST_CASE("field lines a proxy could read differently are refused", "[api][front][head]") {
-  CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length : 34\r\n\r\n") == 400);      // space before the colon
-  CHECK(statusOf("POST / HTTP/1.1\r\n\rContent-Length: 34\r\n\r\n") == 400);     // a bare CR starts the line
-  CHECK(statusOf("POST / HTTP/1.1\r\nX: a\r\n b\r\n\r\n") == 400);               // folding
+  CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length : 34\r\n\r\n") == 400);   // space before the colon
+  CHECK(statusOf("POST / HTTP/1.1\r\n\rContent-Length: 34\r\n\r\n") == 400);  // a bare CR starts the line
+  CHECK(statusOf("POST / HTTP/1.1\r\nX: a\r\n b\r\n\r\n") == 400);            // folding
   CHECK(statusOf("POST / HTTP/1.1\r\nno colon here\r\n\r\n") == 400);
   CHECK(statusOf("POST / HTTP/1.1\r\nContent-Length: =?utf-8?q?34?=\r\n\r\n") == 400);  // not digits
-  CHECK(statusOf("POST / HTTP/1.1\r\nX: a\rb\r\n\r\n") == 400);                   // CR inside a value
-  CHECK(statusOf("GET  / HTTP/1.1\r\n\r\n") == 400);                                // two spaces
+  CHECK(statusOf("POST / HTTP/1.1\r\nX: a\rb\r\n\r\n") == 400);                         // CR inside a value
+  CHECK(statusOf("GET  / HTTP/1.1\r\n\r\n") == 400);                                    // two spaces
   CHECK(statusOf("GET / HTTP/1.1 extra\r\n\r\n") == 400);
   CHECK(statusOf("G@T / HTTP/1.1\r\n\r\n") == 400);
   auto parsed = parse("GET / HTTP/1.1\r\nX-Tabs:\t spaced value \t\r\n\r\n");
@@ -97,5 +97,6 @@ TEST_CASE("keep-alive follows the version and the Connection field", "[api][fron
   CHECK_FALSE(keep("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
   CHECK_FALSE(keep("GET / HTTP/1.0\r\n\r\n"));
   CHECK(keep("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
-  CHECK(std::get<RequestHead>(parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")).expect_continue);
+  CHECK(std::get<RequestHead>(parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"))
+            .expect_continue);
 }

@@ -14,13 +14,12 @@
 /// @param options_  a dray::sdk::OptionList (dray::sdk::OptionList{} for none)
 /// @param factory_  a function `dray::sdk::Plugin* f(const dray::sdk::PluginContext&)`
 /// Use once per library, at namespace scope.
-#define DRAY_PLUGIN(kind_, name_, version_, summary_, options_, factory_)                  \
-  namespace dray_plugin_registration {                                                     \
-  extern const ::dray::sdk::PluginDescriptor descriptor;                                   \
-  const ::dray::sdk::PluginDescriptor descriptor{                                          \
-      ::dray::sdk::kAbiVersion, DRAY_PLUGIN_KIND_##kind_, name_, version_, summary_,      \
-      options_, factory_};                                                                 \
-  }                                                                                        \
+#define DRAY_PLUGIN(kind_, name_, version_, summary_, options_, factory_)                                 \
+  namespace dray_plugin_registration {                                                                    \
+  extern const ::dray::sdk::PluginDescriptor descriptor;                                                  \
+  const ::dray::sdk::PluginDescriptor descriptor{                                                         \
+      ::dray::sdk::kAbiVersion, DRAY_PLUGIN_KIND_##kind_, name_, version_, summary_, options_, factory_}; \
+  }                                                                                                       \
   BOOST_DLL_ALIAS(dray_plugin_registration::descriptor, dray_plugin_descriptor)
 
 #define DRAY_PLUGIN_KIND_output ::dray::sdk::PluginKind::kOutput

@@ -20,7 +20,7 @@ struct OptionSpec {
   const char* name;
   const char* default_value;
   const char* help;
-  const char* env;   ///< a conventional variable that also sets it (e.g. "DOCKER_HOST"), or nullptr
+  const char* env;  ///< a conventional variable that also sets it (e.g. "DOCKER_HOST"), or nullptr
 };
 
 /// A static array of OptionSpec. Build one with dray::sdk::options(array) or leave empty.
@@ -39,8 +39,8 @@ using OptionValues = std::map<std::string, std::string>;
 
 /// What a factory gets. Both references outlive the created object.
 struct PluginContext {
-  Logger& logger;              ///< process log, backed by spdlog
-  const OptionValues& options; ///< every declared option, with its value
+  Logger& logger;               ///< process log, backed by spdlog
+  const OptionValues& options;  ///< every declared option, with its value
 };
 
 /// Base of every plugin object. The host deletes it through this virtual destructor

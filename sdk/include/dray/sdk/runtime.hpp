@@ -25,8 +25,8 @@ class DRAY_SDK_API ExitHook {
 /// Where a container's streams come from and go to. All three outlive the run call.
 struct RunIo {
   ByteSource& stdin_source;
-  ByteSink& stdout_sink;   ///< written from the calling thread only
-  ByteSink& stderr_sink;   ///< written from the calling thread only
+  ByteSink& stdout_sink;  ///< written from the calling thread only
+  ByteSink& stderr_sink;  ///< written from the calling thread only
 };
 
 /// A container that is created and attached but not started. The host prepares the next
@@ -46,8 +46,12 @@ class DRAY_SDK_API PreparedContainer {
   ///
   /// Bounded: once `stop` is requested, run returns within the runtime's kill grace,
   /// whatever the engine does (a kill that does not take effect ends the call with an
-  /// EngineError naming the container). `stop`'s callback may run on any thread, also one
-  /// that holds the host's locks: implementations must not block in it.
+  /// EngineError naming the container).
+  ///
+  /// Which thread stops: the host requests `stop` from an API handler thread (cancel), its
+  /// watchdog thread (step timeout, job deadline) or its shutdown path, never while holding
+  /// its own locks. A std::stop_callback registered on `stop` runs on that requesting
+  /// thread, so it must not block: start the kill (or wake the waiting thread) and return.
   /// @return the container's exit code. Throws EngineError on engine failures.
   virtual int run(RunIo& io, ExitHook& hook, std::stop_token stop) = 0;
 };

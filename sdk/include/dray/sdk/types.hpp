@@ -18,19 +18,19 @@ struct EnvVar {
 /// output spec already matched to a channel. Plugins never see the raw JSON.
 struct StepSpec {
   std::string job_id;
-  std::size_t index = 0;       ///< 0-based position in the job
-  std::string name;            ///< may be empty
-  std::string image;           ///< as given in `source`
-  bool refresh = false;        ///< pull even when the image is present
-  std::vector<EnvVar> env;     ///< merged, in first-definition order
-  std::string output;          ///< the output spec, e.g. "stdout", "/out.txt"
+  std::size_t index = 0;    ///< 0-based position in the job
+  std::string name;         ///< may be empty
+  std::string image;        ///< as given in `source`
+  bool refresh = false;     ///< pull even when the image is present
+  std::vector<EnvVar> env;  ///< merged, in first-definition order
+  std::string output;       ///< the output spec, e.g. "stdout", "/out.txt"
 };
 
 /// What the runtime creates. Output channels may adjust it in Capture::prepare.
 struct ContainerSpec {
   std::string image;
-  std::vector<std::string> env;                 ///< "NAME=value"
-  std::map<std::string, std::string> labels;    ///< the host adds dray.job / dray.step
+  std::vector<std::string> env;               ///< "NAME=value"
+  std::map<std::string, std::string> labels;  ///< the host adds dray.job / dray.step
 };
 
 /// Job status strings kept compatible with the original API.
@@ -51,8 +51,8 @@ struct StepRecord {
 
 /// A job as storage keeps it.
 struct JobRecord {
-  std::string id;                 ///< upper-case 8-4-4-4-12 hex
-  std::string description;        ///< the submitted job as JSON text (opaque to storage)
+  std::string id;           ///< upper-case 8-4-4-4-12 hex
+  std::string description;  ///< the submitted job as JSON text (opaque to storage)
   std::size_t total_steps = 0;
   std::size_t completed_steps = 0;
   std::string status = kStatusRunning;

@@ -1,16 +1,16 @@
-#include "file_channel.hpp"
+#include "plugins/output/file/file_channel.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "fake_runtime.hpp"
+#include "tests/fakes/fake_runtime.hpp"
 
 using namespace dray;
 
 TEST_CASE("file channel accepts normalised absolute paths only", "[plugins][file]") {
   plugins::output::file::FileChannel channel;
   for (const std::string ok : {"/out.txt", "/a/b/c.json", "/tmp/x y"}) CHECK(channel.accepts(ok));
-  for (const std::string& bad : std::vector<std::string>{"", "/", "out.txt", "./out", "/a/../b", "/a/./b", "/a//b", "/dir/", "/..",
-                                std::string("/a\0b", 4)}) {
+  for (const std::string& bad : std::vector<std::string>{"", "/", "out.txt", "./out", "/a/../b", "/a/./b", "/a//b",
+                                                         "/dir/", "/..", std::string("/a\0b", 4)}) {
     INFO(bad);
     CHECK_FALSE(channel.accepts(bad));
   }

@@ -1,8 +1,8 @@
-#include "stderr_channel.hpp"
+#include "plugins/output/stderr/stderr_channel.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "string_streams.hpp"
+#include "tests/fakes/string_streams.hpp"
 
 using namespace dray;
 

@@ -1,9 +1,9 @@
-#include "stdout_channel.hpp"
+#include "plugins/output/stdout/stdout_channel.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "stderr_channel.hpp"
-#include "string_streams.hpp"
+#include "plugins/output/stderr/stderr_channel.hpp"
+#include "tests/fakes/string_streams.hpp"
 
 using namespace dray;
 

@@ -1,6 +1,7 @@
 // The docker runtime against the real engine (CTest label "docker").
-#include "docker_runtime.hpp"
+#include "plugins/runtime/docker/docker_runtime.hpp"
 
+#include <cstdio>
 #include <thread>
 
 #include <Poco/Net/SocketAddress.h>
@@ -9,10 +10,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/job_service.hpp"
 #include "dray/sdk/errors.hpp"
-#include "job_service.hpp"
-#include "string_streams.hpp"
-#include "test_support.hpp"
+#include "tests/fakes/string_streams.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace {
 
@@ -95,7 +96,9 @@ TEST_CASE("a step that ignores its stdin does not hang the run", "[docker][runti
   auto r = run(engine, "echo done", std::string(8 * 1024 * 1024, 'x'));
   CHECK(r.code == 0);
   CHECK(r.out.data == "done\n");
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  std::printf("docker runtime: a step ignoring 8 MiB of stdin ran in %.1f s\n", took.count());
+  if (!test::sanitized()) CHECK(took < std::chrono::seconds(30));  // sanitizers make everything slower
   CHECK(engine.leftovers() == 0);
 }
 
@@ -129,7 +132,9 @@ TEST_CASE("a stop request kills and removes the running container", "[docker][ru
   auto started = std::chrono::steady_clock::now();
   CHECK_THROWS_WITH(run(engine, "sleep 60", "", "", stop.get_token()), Catch::Contains("canceled"));
   stopper.join();
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  std::printf("docker runtime: a stopped step ended after %.1f s\n", took.count());
+  if (!test::sanitized()) CHECK(took < std::chrono::seconds(30));  // sanitizers make everything slower
   CHECK(engine.leftovers() == 0);
 }
 
@@ -228,8 +233,8 @@ TEST_CASE("over tcp:// a prepared container still streams after waiting idle", "
   // the real engine (attach with keepalive, pooled sessions, archive copy).
   const std::uint16_t port = test::freePort();
   Poco::ProcessHandle relay = Poco::Process::launch(
-      "socat", {"TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,fork,reuseaddr",
-                "UNIX-CONNECT:/var/run/docker.sock"});
+      "socat",
+      {"TCP-LISTEN:" + std::to_string(port) + ",bind=127.0.0.1,fork,reuseaddr", "UNIX-CONNECT:/var/run/docker.sock"});
   struct Stop {
     Poco::ProcessHandle& handle;
     ~Stop() {

@@ -1,10 +1,10 @@
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
 
-#include "docker_endpoint.hpp"
-#include "docker_runtime.hpp"
 #include "dray/sdk/errors.hpp"
-#include "pull_reference.hpp"
+#include "plugins/runtime/docker/docker_endpoint.hpp"
+#include "plugins/runtime/docker/docker_runtime.hpp"
+#include "plugins/runtime/docker/pull_reference.hpp"
 
 using namespace dray::plugins::runtime::docker;
 

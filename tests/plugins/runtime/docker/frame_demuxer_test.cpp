@@ -1,4 +1,4 @@
-#include "frame_demuxer.hpp"
+#include "plugins/runtime/docker/frame_demuxer.hpp"
 
 #include <catch2/catch.hpp>
 

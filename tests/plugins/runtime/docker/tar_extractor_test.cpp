@@ -1,4 +1,4 @@
-#include "tar_extractor.hpp"
+#include "plugins/runtime/docker/tar_extractor.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include "dray/sdk/errors.hpp"
-#include "string_streams.hpp"
-#include "test_support.hpp"
+#include "tests/fakes/string_streams.hpp"
+#include "tests/support/test_support.hpp"
 
 using dray::plugins::runtime::docker::readTopEntry;
 using dray::plugins::runtime::docker::TarEntryKind;

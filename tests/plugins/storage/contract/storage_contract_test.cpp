@@ -6,12 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/plugin_registry.hpp"
 #include "dray/sdk/errors.hpp"
 #include "dray/sdk/storage.hpp"
-#include "job_records.hpp"
-#include "plugin_registry.hpp"
-#include "string_streams.hpp"
-#include "test_support.hpp"
+#include "tests/fakes/job_records.hpp"
+#include "tests/fakes/string_streams.hpp"
+#include "tests/support/test_support.hpp"
 
 namespace {
 
@@ -25,7 +25,8 @@ class StorageUnderTest {
       redis_ = std::make_unique<test::RedisServer>();
       ::setenv("REDIS_URL", redis_->url().c_str(), 1);
     }
-    registry_ = std::make_unique<core::PluginRegistry>(core::PluginLoader::loadDirectories({test::pluginDir()}), logger_);
+    registry_ =
+        std::make_unique<core::PluginRegistry>(core::PluginLoader::loadDirectories({test::pluginDir()}), logger_);
     storage_ = registry_->create<sdk::Storage>(sdk::PluginKind::kStorage, test::testStorage());
   }
   ~StorageUnderTest() {
@@ -43,7 +44,9 @@ class StorageUnderTest {
   std::shared_ptr<sdk::Storage> storage_;
 };
 
-sdk::JobRecord job(const std::string& id, std::size_t steps = 3) { return test::jobRecord(id, steps, R"({"steps":[]})"); }
+sdk::JobRecord job(const std::string& id, std::size_t steps = 3) {
+  return test::jobRecord(id, steps, R"({"steps":[]})");
+}
 
 // Log lines become visible after flush(), and soon without it.
 Lines readAfterFlush(sdk::Storage& storage, const std::string& id, std::size_t from = 0) {
@@ -163,7 +166,8 @@ TEST_CASE("appended lines become readable soon even without flush", "[storage][c
   StorageUnderTest storage;
   storage->createJob(job("J"));
   storage->appendLog("J", {"soon"});
-  CHECK(test::waitUntil([&] { return storage->readLog("J", 0, SIZE_MAX) == Lines{"soon"}; }, std::chrono::milliseconds(1000), std::chrono::milliseconds(5)));
+  CHECK(test::waitUntil([&] { return storage->readLog("J", 0, SIZE_MAX) == Lines{"soon"}; },
+                        std::chrono::milliseconds(1000), std::chrono::milliseconds(5)));
 }
 
 TEST_CASE("concurrent writers to many jobs lose nothing and keep each job's order", "[storage][contract]") {

@@ -1,14 +1,14 @@
-#include "memory_storage.hpp"
+#include "plugins/storage/memory/memory_storage.hpp"
 
 #include <algorithm>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
-#include "job_records.hpp"
+#include "tests/fakes/job_records.hpp"
 
 #include "dray/sdk/errors.hpp"
-#include "memory_accounting.hpp"
+#include "plugins/storage/memory/memory_accounting.hpp"
 
 using dray::plugins::storage::memory::MemoryStorage;
 using dray::sdk::JobRecord;
@@ -97,7 +97,7 @@ TEST_CASE("the oldest finished job's log is dropped first, leaving one notice", 
   appendLines(storage, "OLD", 3000, 100);  // 396,000 bytes with the per-line cost
   appendLines(storage, "NEWER", 3000, 100);
   storage.setStatus("NEWER", "complete");
-  storage.setStatus("OLD", "error");          // finishing later does not make it newer
+  storage.setStatus("OLD", "error");           // finishing later does not make it newer
   appendLines(storage, "RUNNING", 2000, 100);  // 264,000 more: OLD goes, NEWER stays
   CHECK(storage.readLog("OLD", 0, SIZE_MAX) == std::vector<std::string>{std::string(kDropped)});
   CHECK(storage.readLog("NEWER", 0, SIZE_MAX).size() == 3000);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -43,12 +45,25 @@ struct Request {
   }
 };
 
+/// A body sent while it is produced (chunked transfer encoding), for answers too large to
+/// hold. The front asks for the next piece only once the previous one was written, so one
+/// piece per connection is in memory and a slow client holds no thread.
+class BodyProducer {
+ public:
+  virtual ~BodyProducer() = default;
+  /// The next piece of the body, or nullopt at its end. Runs on a handler thread and may
+  /// block (e.g. on storage). An exception ends the connection without the final chunk, so
+  /// the client sees that the body was cut.
+  virtual std::optional<std::string> next() = 0;
+};
+
 /// What a handler answers. Bodies are JSON unless `content_type` says otherwise.
 struct Response {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<BodyProducer> stream{};  ///< set: the body comes from it (and `body` is unused)
 };
 
 /// Thrown by handlers to answer with a 4xx/5xx and {"error": message}.

@@ -1,6 +1,9 @@
 #include "api/job_routes.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include <Poco/JSON/Array.h>
@@ -17,14 +20,20 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-std::size_t parseIndex(const Request& request) {
-  auto it = request.query.find("index");
-  if (it == request.query.end() || it->second.empty()) return 0;
-  Poco::UInt64 index = 0;
-  if (!Poco::NumberParser::tryParseUnsigned64(it->second, index) || it->second.front() == '+') {
-    throw HttpError(400, "index must be a non-negative whole number, got '" + it->second + "'");
+// A whole-number query parameter in [min, max], or nullopt when absent.
+std::optional<std::size_t> queryNumber(const Request& request, const std::string& name, std::size_t min,
+                                       std::size_t max) {
+  auto it = request.query.find(name);
+  if (it == request.query.end() || it->second.empty()) return std::nullopt;
+  Poco::UInt64 value = 0;
+  if (!Poco::NumberParser::tryParseUnsigned64(it->second, value) || it->second.front() == '+' || value < min ||
+      value > max) {
+    const std::string range =
+        max == SIZE_MAX ? " must be a non-negative whole number"
+                        : " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    throw HttpError(400, name + range + ", got '" + it->second + "'");
   }
-  return static_cast<std::size_t>(index);
+  return static_cast<std::size_t>(value);
 }
 
 [[noreturn]] void noSuchJob(const std::string& id) { throw HttpError(404, "no such job: " + id); }
@@ -78,6 +87,11 @@ Response getJob(core::JobService& service, const std::string& id) {
   body.set("createdAt", job->record.created_at);
   body.set("startedAt", job->record.started_at);
   body.set("finishedAt", job->record.finished_at);
+  if (!job->record.finished_in.empty()) {
+    // The fork's field: a decimal number of seconds, as a JSON number.
+    double seconds = 0;
+    if (Poco::NumberParser::tryParseFloat(job->record.finished_in, seconds)) body.set("finishedIn", seconds);
+  }
   if (!job->record.creator.empty()) body.set("creator", job->record.creator);  // the submitting token's name
   Array steps;
   for (const auto& step : job->record.steps) {
@@ -88,40 +102,104 @@ Response getJob(core::JobService& service, const std::string& id) {
     if (step.exit_code >= 0) entry.set("exitCode", step.exit_code);
     entry.set("startedAt", step.started_at);
     entry.set("finishedAt", step.finished_at);
+    if (step.attempts > 0) entry.set("attempts", step.attempts);
     steps.add(entry);
   }
   body.set("steps", steps);
   return jsonResponse(200, body);
 }
 
-// One response carries at most about this much JSON; clients page on with ?index=, as the
-// original's API already suggests. Counted after escaping (binary output can grow 6x), so
-// a huge log never balloons server memory.
-constexpr std::size_t kLogPageLines = 64;  // per storage read: up to 64 lines of 64 KiB
-constexpr std::size_t kMaxLogResponseBytes = 2u << 20;
+// GET /jobs/{id}/log: every line from `index` in one answer, as the original's clients
+// expect, written while it is read from storage (chunked): one page of lines at a time, so
+// a log of any size costs a few hundred KiB. With `limit`, at most that many lines and
+// `next`, the index to ask for next.
+class LogStream final : public BodyProducer {
+ public:
+  static constexpr std::size_t kPageLines = 256;         // per storage read
+  static constexpr std::size_t kPieceBytes = 256 << 10;  // per piece sent (escaped JSON)
+
+  LogStream(core::JobService& service, std::string id, std::size_t index, std::optional<std::size_t> limit)
+      : service_(service), id_(std::move(id)), index_(index), limit_(limit), left_(limit.value_or(SIZE_MAX)) {}
+
+  // Reads the first page: false when the job is unknown.
+  bool open() { return fetch(); }
+
+  std::optional<std::string> next() override {
+    if (finished_) return std::nullopt;
+    std::string piece;
+    if (!opened_) {
+      piece = "{\"lines\":[";
+      opened_ = true;
+    }
+    std::ostringstream out;
+    while (static_cast<std::size_t>(out.tellp()) < kPieceBytes) {
+      if (position_ == page_.size() && (at_end_ || !fetch())) break;
+      if (position_ == page_.size()) break;  // the job went away while it was read
+      if (!first_) out << ',';
+      first_ = false;
+      Poco::JSON::Stringifier::formatString(page_[position_++], out);
+      ++index_;
+      --left_;
+    }
+    piece += std::move(out).str();
+    if (position_ == page_.size() && (at_end_ || left_ == 0)) {
+      piece += "]";
+      if (limit_) piece += ",\"next\":" + std::to_string(index_);
+      piece += "}";
+      finished_ = true;
+    }
+    return piece;
+  }
+
+ private:
+  bool fetch() {
+    const std::size_t want = std::min(kPageLines, left_);
+    page_.clear();
+    position_ = 0;
+    if (want == 0) {
+      at_end_ = true;
+      return true;
+    }
+    auto page = service_.log(id_, index_, want);
+    if (!page) {
+      at_end_ = true;
+      return false;
+    }
+    page_ = std::move(*page);
+    at_end_ = page_.size() < want;
+    return true;
+  }
+
+  core::JobService& service_;
+  const std::string id_;
+  std::size_t index_;
+  const std::optional<std::size_t> limit_;
+  std::size_t left_;  // lines still allowed by `limit`
+  std::vector<std::string> page_;
+  std::size_t position_ = 0;
+  bool at_end_ = false;  // the page in hand is the last one
+  bool opened_ = false;
+  bool first_ = true;
+  bool finished_ = false;
+};
 
 Response getLog(core::JobService& service, const std::string& id, const Request& request) {
-  std::size_t index = parseIndex(request);
-  std::ostringstream out;
-  out << "{\"lines\":[";
-  bool first = true;
-  for (bool full = false; !full;) {
-    auto page = service.log(id, index, kLogPageLines);
-    if (!page) noSuchJob(id);
-    for (const auto& line : *page) {
-      if (!first) out << ',';
-      first = false;
-      Poco::JSON::Stringifier::formatString(line, out);
-      ++index;
-      if (static_cast<std::size_t>(out.tellp()) >= kMaxLogResponseBytes) {
-        full = true;
-        break;
-      }
-    }
-    full = full || page->size() < kLogPageLines;
-  }
-  out << "]}";
-  return Response{200, std::move(out).str(), "application/json", {}};
+  const std::size_t index = queryNumber(request, "index", 0, SIZE_MAX).value_or(0);
+  const auto limit = queryNumber(request, "limit", 1, 1000000);
+  auto stream = std::make_shared<LogStream>(service, id, index, limit);
+  if (!stream->open()) noSuchJob(id);
+  Response response{200, "", "application/json", {}};
+  response.stream = std::move(stream);
+  return response;
+}
+
+// GET /jobs/{id}/output: the last step's captured output as it was (the fork's output key).
+Response getOutput(core::JobService& service, const std::string& id) {
+  if (!service.find(id)) noSuchJob(id);
+  auto output = service.output(id);
+  if (!output)
+    throw HttpError(404, "job " + id + " has no output (not finished, failed, empty or over DRAY_OUTPUT_LIMIT)");
+  return Response{200, std::move(*output), "application/octet-stream", {}};
 }
 
 Response cancelJob(core::JobService& service, const std::string& id) {
@@ -162,6 +240,8 @@ void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& ru
              [&service](const Request&, const PathParams& p) { return deleteJob(service, p[0]); });
   router.add("GET", "/jobs/{id}/log",
              [&service](const Request& r, const PathParams& p) { return getLog(service, p[0], r); });
+  router.add("GET", "/jobs/{id}/output",
+             [&service](const Request&, const PathParams& p) { return getOutput(service, p[0]); });
 }
 
 }  // namespace dray::api

@@ -41,6 +41,8 @@ std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running,
   out << "dray_log_lines_total " << m.log_lines << '\n';
   family(out, "dray_engine_errors_total", "counter", "Steps that failed because of the container engine.");
   out << "dray_engine_errors_total " << m.engine_errors << '\n';
+  family(out, "dray_step_retries_total", "counter", "Failed step attempts that were tried again (step retries).");
+  out << "dray_step_retries_total " << m.step_retries << '\n';
   family(out, "dray_containers_unremoved", "gauge",
          "Containers the engine would not remove yet; retried in the background.");
   out << "dray_containers_unremoved " << unremoved << '\n';

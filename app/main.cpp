@@ -87,6 +87,7 @@ int run(int argc, char** argv) {
   core::RunnerOptions runner_options{config.workers,   config.max_queue, config.spool_memory,
                                      config.log_limit, config.instance,  true};
   runner_options.job_log_limit = config.job_log_limit;
+  runner_options.output_limit = config.output_limit;
   core::JobRunner runner(*storage, runtime, runner_options);
   const std::string started_at = core::nowRfc3339();
   std::jthread recovery([&] {  // joined on every path, also when start-up fails below
@@ -98,7 +99,14 @@ int run(int argc, char** argv) {
   core::ImagePolicy image_policy(config.allowed_images);
   const std::string allowed = image_policy.describe();
   spdlog::info("images allowed: {}", allowed.empty() ? "all (no DRAY_ALLOWED_IMAGES)" : allowed);
-  core::JobService service(*storage, runner, channels, {config.instance, config.step_timeout, image_policy});
+  core::ServiceOptions service_options;
+  service_options.instance = config.instance;
+  service_options.default_step_timeout = config.step_timeout;
+  service_options.image_policy = image_policy;
+  service_options.step_limits = {
+      static_cast<std::int64_t>(config.step_memory), static_cast<std::int64_t>(config.step_cpus * 1e9 + 0.5),
+      static_cast<std::int64_t>(config.step_pids_limit), config.step_network_mode, config.allow_host_network};
+  core::JobService service(*storage, runner, channels, service_options);
   api::Router router;
   if (api_settings.tokens.enabled()) router.setAuthentication(&api_settings.tokens, api_settings.metrics_public);
   api::addJobRoutes(router, service, runner);

@@ -78,6 +78,17 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   } catch (const ImageReferenceError& e) {
     throw std::invalid_argument(std::string("DRAY_ALLOWED_IMAGES: ") + e.what());
   }
+  config.output_limit = parseNumber("DRAY_OUTPUT_LIMIT", envOr("DRAY_OUTPUT_LIMIT", "8388608"), 0, 1ul << 32);
+  config.step_memory = parseNumber("DRAY_STEP_MEMORY", envOr("DRAY_STEP_MEMORY", "0"), 0, 1ul << 50);
+  if (config.step_memory != 0 && config.step_memory < (6u << 20)) {
+    throw std::invalid_argument("DRAY_STEP_MEMORY must be 0 (none) or at least 6291456 bytes (the engine's minimum)");
+  }
+  config.step_cpus = parseSeconds("DRAY_STEP_CPUS", envOr("DRAY_STEP_CPUS", "0"), 0, 1024);
+  config.step_pids_limit = parseNumber("DRAY_STEP_PIDS_LIMIT", envOr("DRAY_STEP_PIDS_LIMIT", "0"), 0, 4194304);
+  config.step_network_mode = envOr("DRAY_STEP_NETWORK_MODE", "");
+  const std::string allow_host = envOr("DRAY_ALLOW_HOST_NETWORK", "0");
+  if (allow_host != "0" && allow_host != "1") throw std::invalid_argument("DRAY_ALLOW_HOST_NETWORK must be 0 or 1");
+  config.allow_host_network = allow_host == "1";
   std::string path = envOr("DRAY_PLUGIN_PATH", default_plugin_dir);
   Poco::StringTokenizer dirs(path, ":", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
   config.plugin_dirs.assign(dirs.begin(), dirs.end());
@@ -101,6 +112,10 @@ std::string usage() {
          "             DRAY_RUNTIME, DRAY_STEP_TIMEOUT, DRAY_SHUTDOWN_GRACE, DRAY_INSTANCE, DRAY_LOG_LIMIT,\n"
          "             DRAY_JOB_LOG_LIMIT, DRAY_MEMORY_LIMIT, DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL,\n"
          "             REDIS_PORT (see README.md)\n"
+         "  DRAY_OUTPUT_LIMIT    bytes of the last step's output kept as the job's output (8388608)\n"
+         "  DRAY_STEP_MEMORY, DRAY_STEP_CPUS, DRAY_STEP_PIDS_LIMIT  default and ceiling of each step's\n"
+         "                       resources (0 = engine default, no ceiling); DRAY_STEP_NETWORK_MODE\n"
+         "  DRAY_ALLOW_HOST_NETWORK  1: steps may ask for networkMode host or container:<id>\n"
          "  DRAY_ALLOWED_IMAGES  comma-separated image patterns steps may run ('*' within one path\n"
          "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n"
          "security (see docs/security.md):\n"

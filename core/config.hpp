@@ -24,6 +24,12 @@ struct Config {
   std::size_t log_limit = 8u << 20;         ///< DRAY_LOG_LIMIT: output bytes logged per step
   std::size_t job_log_limit = 64u << 20;    ///< DRAY_JOB_LOG_LIMIT: output bytes logged per job
   std::vector<std::string> allowed_images;  ///< DRAY_ALLOWED_IMAGES: image patterns; empty = any
+  std::size_t output_limit = 8u << 20;      ///< DRAY_OUTPUT_LIMIT: final output bytes kept per job
+  std::uint64_t step_memory = 0;            ///< DRAY_STEP_MEMORY: bytes, default and ceiling (0 = none)
+  double step_cpus = 0;                     ///< DRAY_STEP_CPUS: CPUs, default and ceiling (0 = none)
+  std::uint64_t step_pids_limit = 0;        ///< DRAY_STEP_PIDS_LIMIT: default and ceiling (0 = none)
+  std::string step_network_mode;            ///< DRAY_STEP_NETWORK_MODE: default network (empty = engine's)
+  bool allow_host_network = false;          ///< DRAY_ALLOW_HOST_NETWORK=1: networkMode host/container:*
 };
 
 /// Reads an environment variable, or `fallback` when unset.

@@ -1,7 +1,11 @@
 #include "core/job_codec.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <sstream>
 
+#include <Poco/Base64Decoder.h>
 #include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
@@ -47,6 +51,70 @@ double optionalSeconds(const Object& object, const std::string& key, const std::
            " seconds");
   }
   return seconds;
+}
+
+// A whole number in [min, max]; `fallback` when absent.
+std::int64_t optionalInteger(const Object& object, const std::string& key, const std::string& where, std::int64_t min,
+                             std::int64_t max, std::int64_t fallback = 0) {
+  if (!object.has(key) || object.isNull(key)) return fallback;
+  Poco::Dynamic::Var value = object.get(key);
+  const std::string range = " from " + std::to_string(min) + " to " + std::to_string(max);
+  if (!value.isNumeric()) reject(where + "." + key + " must be a whole number" + range);
+  const double number = value.convert<double>();
+  if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) ||
+      number != static_cast<double>(static_cast<std::int64_t>(number))) {
+    reject(where + "." + key + " must be a whole number" + range);
+  }
+  return static_cast<std::int64_t>(number);
+}
+
+// A non-negative number of seconds (0 allowed), at most kMaxSeconds; `fallback` when absent.
+double optionalDelay(const Object& object, const std::string& key, const std::string& where, double fallback) {
+  if (!object.has(key) || object.isNull(key)) return fallback;
+  Poco::Dynamic::Var value = object.get(key);
+  if (!value.isNumeric()) reject(where + "." + key + " must be a number of seconds");
+  double seconds = value.convert<double>();
+  if (!(seconds >= 0) || seconds > kMaxSeconds) {
+    reject(where + "." + key + " must be from 0 to " + std::to_string(static_cast<long>(kMaxSeconds)) + " seconds");
+  }
+  return seconds;
+}
+
+// Standard base64 with padding, as the production fork's clients send it. Checked strictly
+// first: Poco's decoder skips characters it does not know.
+std::string decodeInput(const Object& document) {
+  if (!document.has("input") || document.isNull("input")) return "";
+  Poco::Dynamic::Var value = document.get("input");
+  if (!value.isString()) reject("job.input must be a string of base64");
+  const std::string text = value.extract<std::string>();
+  const auto invalid = [] { reject("job.input is not valid base64 (standard alphabet, padded with '=')"); };
+  if (text.size() % 4 != 0) invalid();
+  const std::size_t padding = text.size() - std::min(text.size(), text.find_last_not_of('=') + 1);
+  if (padding > 2) invalid();
+  for (std::size_t i = 0; i + padding < text.size(); ++i) {
+    const char c = text[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') invalid();
+  }
+  std::istringstream in(text);
+  Poco::Base64Decoder decoder(in);
+  return std::string(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
+}
+
+// The fork's resource fields plus ours (cpus, pidsLimit); 0 = not asked.
+sdk::Resources decodeResources(const Object& step, const std::string& where) {
+  constexpr std::int64_t kMaxBytes = std::int64_t{1} << 50;  // 1 PiB: beyond any machine
+  sdk::Resources resources;
+  resources.network_mode = optionalString(step, "networkMode", where);
+  resources.cpu_shares = optionalInteger(step, "cpuShares", where, 0, 262144);
+  resources.memory = optionalInteger(step, "memory", where, 0, kMaxBytes);
+  resources.pids_limit = optionalInteger(step, "pidsLimit", where, 0, 4194304);
+  if (step.has("cpus") && !step.isNull("cpus")) {
+    Poco::Dynamic::Var value = step.get("cpus");
+    const double cpus = value.isNumeric() ? value.convert<double>() : -1;
+    if (!(cpus > 0) || cpus > 1024) reject(where + ".cpus must be a number of CPUs above 0 and at most 1024");
+    resources.nano_cpus = static_cast<std::int64_t>(cpus * 1e9 + 0.5);
+  }
+  return resources;
 }
 
 Array::Ptr optionalArray(const Object& object, const std::string& key, const std::string& where) {
@@ -115,6 +183,10 @@ StepDefinition decodeStep(const Array& steps, std::size_t index) {
   // Unknown fields are echoed and stored as sent: a misplaced secret would be kept in clear.
   if (object->has("secrets")) reject(where + ".secrets is not supported: secrets belong to the job");
   step.timeout = optionalSeconds(*object, "timeout", where);
+  step.resources = decodeResources(*object, where);
+  step.retries = static_cast<unsigned>(optionalInteger(*object, "retries", where, 0, kMaxRetries));
+  step.retry_backoff = optionalDelay(*object, "retryBackoff", where, 0);
+  step.retry_backoff_max = optionalDelay(*object, "retryBackoffMax", where, kDefaultRetryBackoffMax);
   return step;
 }
 
@@ -142,6 +214,7 @@ DecodedJob decodeJob(const std::string& body) {
   job.environment = decodeEnvironment(*document, "job");
   job.secrets = decodeSecrets(*document);
   job.deadline = optionalSeconds(*document, "deadline", "job");
+  job.input = decodeInput(*document);
   Array::Ptr steps = optionalArray(*document, "steps", "job");
   if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");
   if (steps->size() > kMaxSteps) reject("job has more than " + std::to_string(kMaxSteps) + " steps");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <Poco/JSON/Object.h>
@@ -12,7 +13,9 @@ namespace dray::core {
 inline constexpr std::size_t kMaxSteps = 256;
 inline constexpr std::size_t kMaxEnvVars = 1024;
 inline constexpr std::size_t kMaxStringLength = 64 * 1024;
-inline constexpr double kMaxSeconds = 30 * 24 * 3600;  ///< longest timeout or deadline: 30 days
+inline constexpr double kMaxSeconds = 30 * 24 * 3600;   ///< longest timeout or deadline: 30 days
+inline constexpr std::int64_t kMaxRetries = 10;         ///< most `retries` a step may ask for
+inline constexpr double kDefaultRetryBackoffMax = 300;  ///< `retryBackoffMax` when absent
 
 /// A decoded job plus the object it came from, echoed back on creation.
 struct DecodedJob {

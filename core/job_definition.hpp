@@ -16,7 +16,11 @@ struct StepDefinition {
   std::string begin_delimiter;
   std::string end_delimiter;
   std::vector<sdk::EnvVar> environment;
-  double timeout = 0;  ///< seconds; 0 = the configured default
+  double timeout = 0;              ///< seconds; 0 = the configured default
+  sdk::Resources resources;        ///< as asked (networkMode, cpuShares, memory, cpus, pidsLimit); 0 = not asked
+  unsigned retries = 0;            ///< extra attempts after a failed one (0–10)
+  double retry_backoff = 0;        ///< seconds before the first retry, doubling each time
+  double retry_backoff_max = 300;  ///< cap of the doubling
 };
 
 /// A decoded, validated job description.
@@ -26,6 +30,7 @@ struct JobDefinition {
   std::vector<sdk::EnvVar> secrets;  ///< real values: only in memory, never stored or echoed
   std::vector<StepDefinition> steps;
   double deadline = 0;  ///< seconds for the whole job; 0 = none
+  std::string input;    ///< bytes for the first step's stdin (decoded from base64 `input`)
 };
 
 }  // namespace dray::core

@@ -1,6 +1,7 @@
 #include "core/job_resolver.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/errors.hpp"
 
@@ -44,11 +45,51 @@ std::string checkImage(const std::string& source, std::size_t index, const Image
   return image.normalized();
 }
 
+// A step's resource ask against the server's default and ceiling (0 = none).
+std::int64_t limited(std::int64_t asked, std::int64_t ceiling, const std::string& where, const char* setting,
+                     double unit = 1) {
+  if (asked == 0) return ceiling;
+  if (ceiling > 0 && asked > ceiling) {
+    auto shown = [unit](std::int64_t v) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", static_cast<double>(v) / unit);
+      return std::string(text);
+    };
+    throw ValidationError(where + " " + shown(asked) + " is above the server's limit " + setting + "=" +
+                          shown(ceiling));
+  }
+  return asked;
+}
+
+sdk::Resources resolveResources(const sdk::Resources& asked, std::size_t index, const StepLimits& limits) {
+  const std::string where = "steps[" + std::to_string(index) + "].";
+  sdk::Resources out;
+  out.cpu_shares = asked.cpu_shares;
+  out.memory = limited(asked.memory, limits.memory, where + "memory", "DRAY_STEP_MEMORY");
+  out.nano_cpus = limited(asked.nano_cpus, limits.nano_cpus, where + "cpus", "DRAY_STEP_CPUS", 1e9);
+  out.pids_limit = limited(asked.pids_limit, limits.pids_limit, where + "pidsLimit", "DRAY_STEP_PIDS_LIMIT");
+  out.network_mode = asked.network_mode.empty() ? limits.network_mode : asked.network_mode;
+  // Sharing the host's or another container's network reaches what the engine host reaches.
+  const bool shares_network = out.network_mode == "host" || out.network_mode.rfind("container:", 0) == 0;
+  if (shares_network && !limits.allow_host_network) {
+    throw PolicyError(where + "networkMode '" + out.network_mode + "' needs DRAY_ALLOW_HOST_NETWORK=1 on the server");
+  }
+  return out;
+}
+
+std::vector<sdk::EnvVar> identity(const JobDefinition& job, const std::string& id, std::size_t index) {
+  return {{"DRAY_JOB_ID", id},
+          {"DRAY_JOB_NAME", job.name},
+          {"DRAY_CURRENT_STEP_INDEX", std::to_string(index)},
+          {"DRAY_CURRENT_STEP_NAME", job.steps[index].name},
+          {kAttemptVariable, "1"}};
+}
+
 }  // namespace
 
 ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels,
-                       double default_step_timeout, const ImagePolicy& images) {
-  ResolvedJob resolved{id, job.name, {}, job.deadline, {}};
+                       double default_step_timeout, const ImagePolicy& images, const StepLimits& limits) {
+  ResolvedJob resolved{id, job.name, {}, job.deadline, {}, job.input};
   for (const auto& secret : job.secrets) resolved.secrets.push_back(secret.value);
   // Precedence: job environment < job secrets < step environment. A step that sets a
   // secret's name itself gets its own value; the secret is still masked in the log.
@@ -68,12 +109,18 @@ ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const Ch
     out.spec.image = image;
     out.source = step.source;
     out.spec.refresh = step.refresh;
-    out.spec.env = mergeEnvironment(job_env, step.environment);
+    out.spec.env = mergeEnvironment(mergeEnvironment(job_env, identity(job, id, i)), step.environment);
+    out.step_sets_attempt = std::any_of(step.environment.begin(), step.environment.end(),
+                                        [](const sdk::EnvVar& var) { return var.name == kAttemptVariable; });
+    out.spec.resources = resolveResources(step.resources, i, limits);
     out.spec.output = step.output;
     out.channel = std::move(channel);
     out.begin_delimiter = step.begin_delimiter;
     out.end_delimiter = step.end_delimiter;
     out.timeout = step.timeout > 0 ? step.timeout : default_step_timeout;
+    out.retries = step.retries;
+    out.retry_backoff = step.retry_backoff;
+    out.retry_backoff_max = step.retry_backoff_max;
     resolved.steps.push_back(std::move(out));
   }
   return resolved;

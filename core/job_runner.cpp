@@ -35,19 +35,33 @@ class JobRunner::ActiveJobControl final : public JobControl {
     return runner_.running_.at(id_).stop.get_token();
   }
 
-  void stepStarted(double timeout) override {
+  std::stop_token attemptStarted(double timeout) override {
+    std::stop_token token;
     {
       std::lock_guard lock(runner_.mutex_);
       Active& active = runner_.running_.at(id_);
+      active.attempt_follows_job.reset();  // before its source is replaced
+      active.attempt = std::stop_source();
+      active.attempt_timed_out.reset();
+      // Runs on the thread that stops the job (never under the lock): the attempt stops too.
+      active.attempt_follows_job = std::make_unique<std::stop_callback<std::function<void()>>>(
+          active.stop.get_token(), [attempt = active.attempt]() mutable { attempt.request_stop(); });
       active.step_timeout = timeout;
       active.step_deadline = after(Clock::now(), timeout);
+      token = active.attempt.get_token();
     }
     runner_.wake_.notify_all();  // the watchdog learns the new deadline
+    return token;
   }
 
   std::optional<StopReason> stopReason() const override {
     std::lock_guard lock(runner_.mutex_);
     return runner_.running_.at(id_).stopped;
+  }
+
+  std::optional<std::string> attemptTimedOut() const override {
+    std::lock_guard lock(runner_.mutex_);
+    return runner_.running_.at(id_).attempt_timed_out;
   }
 
  private:
@@ -57,7 +71,8 @@ class JobRunner::ActiveJobControl final : public JobControl {
 
 JobRunner::JobRunner(sdk::Storage& storage, std::shared_ptr<sdk::Runtime> runtime, RunnerOptions options)
     : storage_(storage), options_(std::move(options)), executor_(std::move(runtime), storage, options_.instance),
-      pipeline_(storage, executor_, metrics_, {options_.spool_memory, options_.log_limit, options_.job_log_limit}),
+      pipeline_(storage, executor_, metrics_,
+                {options_.spool_memory, options_.log_limit, options_.job_log_limit, options_.output_limit}),
       held_(options_.held) {
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
   watchdog_ = std::thread([this] { watchdogLoop(); });
@@ -181,7 +196,10 @@ void JobRunner::watchdogLoop() {
         to_stop.push_back(
             stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed", Status::kError));
       } else if (now >= active.step_deadline) {
-        to_stop.push_back(stopLocked(active, "timed out after " + seconds(active.step_timeout), Status::kError));
+        // Only the attempt: a step with retries left tries again.
+        active.attempt_timed_out = "timed out after " + seconds(active.step_timeout);
+        active.step_deadline = Clock::time_point::max();
+        to_stop.push_back(active.attempt);
       } else {
         next = std::min({next, active.job_deadline, active.step_deadline});
       }

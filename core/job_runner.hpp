@@ -3,7 +3,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -29,6 +31,7 @@ struct RunnerOptions {
   std::string instance = "dray";          ///< labels containers, owns jobs (restart recovery)
   bool held = false;                      ///< accept jobs but run none until release()
   std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job, all steps together
+  std::size_t output_limit = 8u << 20;    ///< bytes of the last step's output kept as the job's output
 };
 
 /// The queue is full: try again later (HTTP 429).
@@ -88,6 +91,10 @@ class JobRunner {
   struct Active {
     std::stop_source stop;
     std::optional<StopReason> stopped;  // set once, by the first stop decided
+    // The running attempt of the current step: stopped by its own timeout or with the job.
+    std::stop_source attempt;
+    std::unique_ptr<std::stop_callback<std::function<void()>>> attempt_follows_job;
+    std::optional<std::string> attempt_timed_out;
     double step_timeout = 0;
     Clock::time_point step_deadline = Clock::time_point::max();
     double job_deadline_seconds = 0;

@@ -23,8 +23,8 @@ std::string JobService::newJobId() {
 CreatedJob JobService::create(const std::string& body, const std::string& creator) {
   DecodedJob decoded = decodeJob(body);
   const std::string id = newJobId();
-  ResolvedJob resolved =
-      resolveJob(decoded.definition, id, channels_, options_.default_step_timeout, options_.image_policy);
+  ResolvedJob resolved = resolveJob(decoded.definition, id, channels_, options_.default_step_timeout,
+                                    options_.image_policy, options_.step_limits);
   CreatedJob created{id, encodeCreatedJob(decoded.document, id)};
 
   sdk::JobRecord record;

@@ -25,6 +25,7 @@ struct ServiceOptions {
   std::string instance = "dray";    ///< recorded as the job's owner
   double default_step_timeout = 0;  ///< seconds; 0 = none
   ImagePolicy image_policy;         ///< DRAY_ALLOWED_IMAGES; the default allows every image
+  StepLimits step_limits;           ///< DRAY_STEP_*: resource defaults and ceilings
   /// How long a storage write reported as failed may still land (Redis: its patience).
   std::chrono::milliseconds write_settle_time{std::chrono::seconds(10)};
 };
@@ -52,6 +53,9 @@ class JobService {
 
   /// At most `max_lines` log lines from `from`, or nullopt if the job is unknown.
   std::optional<std::vector<std::string>> log(const std::string& id, std::size_t from, std::size_t max_lines);
+
+  /// The job's final output, or nullopt when none was kept.
+  std::optional<std::string> output(const std::string& id) { return storage_.readOutput(id); }
 
   /// Stops a queued or running job; its status becomes `canceled`.
   CancelOutcome cancel(const std::string& id);

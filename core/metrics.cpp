@@ -31,6 +31,7 @@ Metrics::Snapshot Metrics::snapshot() const {
   s.step_seconds_sum = step_seconds_sum_;
   s.log_lines = log_lines_;
   s.engine_errors = engine_errors_;
+  s.step_retries = step_retries_;
   return s;
 }
 

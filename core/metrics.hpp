@@ -25,12 +25,14 @@ class Metrics {
     double step_seconds_sum = 0;
     std::uint64_t log_lines = 0;
     std::uint64_t engine_errors = 0;
+    std::uint64_t step_retries = 0;
   };
 
   void jobFinished(Status status);
   void stepFinished(bool ok, double seconds);
   void logLines(std::uint64_t count) { log_lines_ += count; }
   void engineError() { ++engine_errors_; }
+  void stepRetried() { ++step_retries_; }
   Snapshot snapshot() const;
 
  private:
@@ -42,6 +44,7 @@ class Metrics {
   double step_seconds_sum_ = 0;
   std::atomic<std::uint64_t> log_lines_{0};
   std::atomic<std::uint64_t> engine_errors_{0};
+  std::atomic<std::uint64_t> step_retries_{0};
 };
 
 /// Now as RFC 3339 UTC with microseconds, e.g. "2026-11-27T14:49:21.123456Z".

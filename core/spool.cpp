@@ -6,9 +6,10 @@
 namespace dray::core {
 namespace {
 
+// Reads the spool's memory in place: the spool outlives its readers.
 class MemoryReader final : public sdk::ByteSource {
  public:
-  explicit MemoryReader(std::string data) : data_(std::move(data)) {}
+  explicit MemoryReader(std::string_view data) : data_(data) {}
   std::size_t read(char* buffer, std::size_t capacity) override {
     std::size_t n = std::min(capacity, data_.size() - offset_);
     std::memcpy(buffer, data_.data() + offset_, n);
@@ -17,7 +18,7 @@ class MemoryReader final : public sdk::ByteSource {
   }
 
  private:
-  std::string data_;
+  std::string_view data_;
   std::size_t offset_ = 0;
 };
 
@@ -57,9 +58,11 @@ void Spool::spill() {
 }
 
 std::unique_ptr<sdk::ByteSource> Spool::reader() {
-  if (!file_) return std::make_unique<MemoryReader>(std::move(memory_));
-  out_.close();
-  if (!out_) throw std::runtime_error("cannot finish spool file " + file_->path());
+  if (!file_) return std::make_unique<MemoryReader>(memory_);
+  if (out_.is_open()) {
+    out_.close();
+    if (!out_) throw std::runtime_error("cannot finish spool file " + file_->path());
+  }
   return std::make_unique<FileReader>(file_->path());
 }
 

@@ -11,14 +11,15 @@
 namespace dray::core {
 
 /// Holds one step's output for the next step: in memory up to `memory_limit` bytes,
-/// then in a temporary file (deleted with the spool). Written fully, then read once.
+/// then in a temporary file (deleted with the spool). Written fully, then read by as many
+/// readers as needed (a retried step reads its input again); the spool outlives them.
 class Spool final : public sdk::ByteSink {
  public:
   explicit Spool(std::size_t memory_limit) : memory_limit_(memory_limit) {}
 
   void write(std::string_view chunk) override;
 
-  /// Finishes writing and returns a reader over everything written. Call once.
+  /// Finishes writing (on the first call) and returns a new reader over everything written.
   std::unique_ptr<sdk::ByteSource> reader();
 
   std::size_t size() const { return size_; }

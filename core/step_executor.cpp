@@ -75,8 +75,8 @@ std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, st
   return prepared;
 }
 
-int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_token stop,
-                      JobLogBudget& log_budget) const {
+sdk::ContainerExit StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_token stop,
+                                     JobLogBudget& log_budget) const {
   step.log_.release();
   if (step.failure_) std::rethrow_exception(step.failure_);
   if (!step.container_) throw std::runtime_error("stopped before its container was created");
@@ -86,7 +86,8 @@ int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_toke
   StreamTap err(log, *step.capture_, false);
   CaptureExitHook hook(*step.capture_);
   sdk::RunIo io{input, out, err};
-  int exit_code = step.container_->run(io, hook, stop);
+  const sdk::ContainerExit exit = step.container_->run(io, hook, stop);
+  const int exit_code = exit.code;
   log.finish();
   if (step.delimited_) {
     step.delimited_->finish();
@@ -94,7 +95,7 @@ int StepExecutor::run(PreparedStep& step, sdk::ByteSource& input, std::stop_toke
     const std::string notice = step.delimited_->missingMarkerNotice("step " + std::to_string(step.index_ + 1));
     if (exit_code == 0 && !notice.empty()) step.log_.warn(notice);
   }
-  return exit_code;
+  return exit;
 }
 
 }  // namespace dray::core

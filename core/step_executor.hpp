@@ -65,9 +65,10 @@ class StepExecutor {
                                         const SecretMasker* masker = nullptr) const;
 
   /// Runs a prepared step with `input` as stdin; its output stays in the prepared step.
-  /// @return the container's exit code. Throws sdk::PluginError (or another
+  /// @return how the container ended. Throws sdk::PluginError (or another
   /// std::exception) when the step could not run to its end.
-  int run(PreparedStep& step, sdk::ByteSource& input, std::stop_token stop, JobLogBudget& log_budget) const;
+  sdk::ContainerExit run(PreparedStep& step, sdk::ByteSource& input, std::stop_token stop,
+                         JobLogBudget& log_budget) const;
 
   /// The container spec for a step: image, merged env, labels (job, step, instance).
   sdk::ContainerSpec containerFor(const sdk::StepSpec& step) const;

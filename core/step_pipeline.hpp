@@ -26,18 +26,22 @@ struct StopReason {
 class JobControl {
  public:
   virtual ~JobControl() = default;
-  /// Requested when the job must stop (its source lives in the runner).
+  /// Requested when the whole job must stop: cancel, job deadline, shutdown.
   virtual std::stop_token stopToken() const = 0;
-  /// A step starts: arm its timeout (seconds, 0 = none).
-  virtual void stepStarted(double timeout) = 0;
-  /// The recorded reason once a stop was decided, even before the stop was requested.
+  /// An attempt of a step starts: arms its timeout (seconds, 0 = none) and returns the
+  /// token that stops this attempt: on its timeout, or when the job stops.
+  virtual std::stop_token attemptStarted(double timeout) = 0;
+  /// The recorded reason once a job stop was decided, even before the stop was requested.
   virtual std::optional<StopReason> stopReason() const = 0;
+  /// Why the current attempt was stopped by its own timeout ("timed out after 5 s"), if it was.
+  virtual std::optional<std::string> attemptTimedOut() const = 0;
 };
 
 struct PipelineOptions {
   std::size_t spool_memory = 1 << 20;     ///< bytes between steps kept in RAM
   std::size_t log_limit = 8u << 20;       ///< stdout/stderr bytes logged per step
   std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job
+  std::size_t output_limit = 8u << 20;    ///< final output bytes kept (DRAY_OUTPUT_LIMIT)
 };
 
 /// Runs the steps of one job strictly in order. Stateless apart from its references:
@@ -54,7 +58,8 @@ class StepPipeline {
 
  private:
   void recordStep(const ResolvedJob& job, const ResolvedStep& step, Status state, int exit_code,
-                  const std::string& started_at) const;
+                  const std::string& started_at, unsigned attempts) const;
+  void keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log) const;
 
   sdk::Storage& storage_;
   const StepExecutor& executor_;

@@ -8,6 +8,10 @@ build="${DRAY_BUILD_DIR:-$root/build}"
 
 packages=(cmake g++ make libpoco-dev libboost-dev libboost-filesystem-dev libspdlog-dev catch2
           redis-server docker.io busybox-static curl debootstrap socat openssl libssl-dev)
+# --for-tests (scripts/test.sh): also the tools of the format, sanitizer and fuzz stages.
+if [ "${1:-}" = "--for-tests" ]; then
+  packages+=(clang clang-format libclang-rt-14-dev bsdextrautils docker-registry apache2-utils)
+fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -37,7 +41,8 @@ start_docker() {
 }
 
 build_dray() {
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  # Tests forced on: a cache left with DRAY_BUILD_TESTS=OFF must not make the test run empty.
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRAY_BUILD_TESTS=ON >/dev/null
   cmake --build "$build" -j "$(nproc)"
 }
 

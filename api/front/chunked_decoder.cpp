@@ -45,11 +45,11 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
           if (++digits > 15) return Result::kTooLarge;
           size = size * 16 + static_cast<std::size_t>(v);
         }
-        // After the digits only an extension (";…") or whitespace may follow.
-        if (digits == 0 ||
-            (digits < line_.size() && line_[digits] != ';' && line_[digits] != ' ' && line_[digits] != '\t')) {
-          return Result::kMalformed;
-        }
+        // After the digits only blanks, then an extension (";…") or the end of the line.
+        // Anything else ("5 x") is refused: a proxy in front could read the size otherwise.
+        std::size_t rest = digits;
+        while (rest < line_.size() && (line_[rest] == ' ' || line_[rest] == '\t')) ++rest;
+        if (digits == 0 || (rest < line_.size() && line_[rest] != ';')) return Result::kMalformed;
         line_.clear();
         if (size > max_body_ - std::min(max_body_, body.size())) return Result::kTooLarge;
         remaining_ = size;

@@ -81,7 +81,8 @@ long Connection::receive(char* buffer, std::size_t size) {
   }
   ssize_t got = ::recv(fd_, buffer, size, 0);
   if (got > 0) return got;
-  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+  if (got == 0) return kPeerFinished;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
   return -1;
 }
 
@@ -129,7 +130,15 @@ void Connection::readAndProcess(FrontClock::time_point now) {
   while (phase_ == Phase::kReadingHead || phase_ == Phase::kReadingBody) {
     long got = receive(buffer, sizeof buffer);
     if (got == 0) break;
-    if (got < 0) {  // the client left (or broke TLS); nothing to answer
+    if (got == kPeerFinished && (phase_ == Phase::kReadingBody || !in_.empty())) {
+      // The client sent part of a request and closed its side: it can still read the answer.
+      fail(400,
+           phase_ == Phase::kReadingBody ? "the request ended before its body was complete"
+                                         : "the request ended before its head was complete",
+           now);
+      return;
+    }
+    if (got < 0) {  // the client left between requests (or broke TLS); nothing to answer
       close();
       return;
     }
@@ -232,9 +241,29 @@ std::optional<Request> Connection::takeRequest() {
   return request;
 }
 
-void Connection::respond(std::string head, std::string body, bool keep_alive, FrontClock::time_point now) {
+void Connection::respond(std::string head, std::string body, bool keep_alive, FrontClock::time_point now,
+                         std::shared_ptr<BodyProducer> stream) {
   if (phase_ != Phase::kDispatched) return;
+  stream_ = std::move(stream);
   send(std::move(head), std::move(body), !keep_alive, now);
+}
+
+std::shared_ptr<BodyProducer> Connection::takeStreamRequest() {
+  if (!stream_wanted_) return nullptr;
+  stream_wanted_ = false;
+  return stream_;
+}
+
+void Connection::continueStream(std::string chunk, bool last, FrontClock::time_point now) {
+  if (phase_ != Phase::kDispatched || !stream_) return;
+  if (last) stream_.reset();
+  out_[0] = std::move(chunk);
+  out_[1].clear();
+  out_part_ = 0;
+  out_offset_ = 0;
+  phase_ = Phase::kWriting;
+  deadline_ = now + options_.body_timeout;
+  flush(now);
 }
 
 void Connection::fail(int status, const std::string& message, FrontClock::time_point now) {
@@ -267,6 +296,12 @@ void Connection::flush(FrontClock::time_point now) {
       deadline_ = now + options_.body_timeout;
     }
     std::string().swap(part);  // a big body's memory goes back now, not at the next answer
+  }
+  if (stream_) {  // written so far: wait (no thread, no timer) for the next piece
+    phase_ = Phase::kDispatched;
+    deadline_ = kNever;
+    stream_wanted_ = true;
+    return;
   }
   if (close_after_write_) {
     if (tls_) tls_->close();

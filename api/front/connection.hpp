@@ -50,8 +50,16 @@ class Connection {
   /// A request whose head and body are complete, once; the connection then waits for respond().
   std::optional<Request> takeRequest();
   bool keepAlive() const { return head_.keep_alive; }
-  /// The answer to the taken request: its encoded head and its body.
-  void respond(std::string head, std::string body, bool keep_alive, FrontClock::time_point now);
+  /// The answer to the taken request: its encoded head and its body. With `stream`, the
+  /// body follows piece by piece: see takeStreamRequest and continueStream.
+  void respond(std::string head, std::string body, bool keep_alive, FrontClock::time_point now,
+               std::shared_ptr<BodyProducer> stream = nullptr);
+  /// The producer whose next piece is wanted now (everything before it was written), once.
+  std::shared_ptr<BodyProducer> takeStreamRequest();
+  /// The next piece of a streamed body, already in chunk framing; `last` ends the body.
+  void continueStream(std::string chunk, bool last, FrontClock::time_point now);
+  /// Closes the socket at once (e.g. a streamed body that cannot be finished).
+  void close();
 
  private:
   void readAndProcess(FrontClock::time_point now);
@@ -62,8 +70,9 @@ class Connection {
   void send(std::string head, std::string body, bool close_after, FrontClock::time_point now);
   void flush(FrontClock::time_point now);
   void linger(FrontClock::time_point now);
-  void close();
-  // Raw transport: plain socket or TLS. >0 bytes, 0 would block, -1 closed or failed.
+  // Raw transport: plain socket or TLS. >0 bytes, 0 would block, kPeerFinished when the
+  // client closed its side (plain TCP), -1 closed or failed.
+  static constexpr long kPeerFinished = -2;
   long receive(char* buffer, std::size_t size);
   long transmit(const char* data, std::size_t size);
 
@@ -87,7 +96,9 @@ class Connection {
   std::size_t out_offset_ = 0;
   bool close_after_write_ = false;
   std::size_t lingered_ = 0;
-  bool idle_ = false;  // keep-alive, waiting for the first byte of the next request
+  bool idle_ = false;                     // keep-alive, waiting for the first byte of the next request
+  std::shared_ptr<BodyProducer> stream_;  // the body still being produced, if any
+  bool stream_wanted_ = false;            // its next piece may be asked for
 };
 
 }  // namespace dray::api

@@ -160,6 +160,10 @@ void HttpFront::acceptAll(FrontClock::time_point now) {
 }
 
 void HttpFront::dispatch(Connection& connection) {
+  if (auto stream = connection.takeStreamRequest()) {
+    produceNextPiece(connection.id(), std::move(stream));
+    return;
+  }
   auto request = connection.takeRequest();
   if (!request) return;
   bool keep_alive = connection.keepAlive();
@@ -167,14 +171,41 @@ void HttpFront::dispatch(Connection& connection) {
     const bool head_only = request.method == "HEAD";  // the length is announced, the body never sent
     Response response = handler_(request);
     const bool keep = keep_alive && !stopping_;
-    std::string head = encodeHead(response, keep);
-    if (!hasBody(response.status) || head_only) response.body.clear();
-    {
-      std::lock_guard lock(completions_mutex_);
-      completions_.push_back({id, std::move(head), std::move(response.body), keep});
+    if (!hasBody(response.status) || head_only) {
+      response.body.clear();
+      response.stream.reset();
     }
-    wake();
+    std::string head = encodeHead(response, keep);
+    complete({id, std::move(head), std::move(response.body), keep, std::move(response.stream)});
   });
+}
+
+// One piece per task: the I/O thread asks again only when this one was written.
+void HttpFront::produceNextPiece(std::uint64_t connection, std::shared_ptr<BodyProducer> stream) {
+  handlers_->post([this, connection, stream = std::move(stream)] {
+    Completion done{connection, "", ""};
+    done.piece = true;
+    try {
+      if (auto piece = stream->next()) {
+        done.body = encodeChunk(*piece);
+      } else {
+        done.body = kLastChunk;
+        done.last = true;
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("HTTP front: a streamed answer failed midway, the body is cut: {}", e.what());
+      done.cut = true;
+    }
+    complete(std::move(done));
+  });
+}
+
+void HttpFront::complete(Completion completion) {
+  {
+    std::lock_guard lock(completions_mutex_);
+    completions_.push_back(std::move(completion));
+  }
+  wake();
 }
 
 void HttpFront::takeCompletions(FrontClock::time_point now) {
@@ -186,8 +217,16 @@ void HttpFront::takeCompletions(FrontClock::time_point now) {
   for (auto& completion : done) {
     auto it = connections_.find(completion.connection);
     if (it == connections_.end()) continue;  // the client left meanwhile
-    it->second->respond(std::move(completion.head), std::move(completion.body), completion.keep_alive, now);
-    dispatch(*it->second);  // a pipelined request may be complete already
+    Connection& connection = *it->second;
+    if (completion.cut) {
+      connection.close();
+    } else if (completion.piece) {
+      connection.continueStream(std::move(completion.body), completion.last, now);
+    } else {
+      connection.respond(std::move(completion.head), std::move(completion.body), completion.keep_alive, now,
+                         std::move(completion.stream));
+    }
+    dispatch(connection);  // the next piece, or a pipelined request that is complete already
   }
 }
 

@@ -42,16 +42,23 @@ class HttpFront {
   std::uint16_t port() const;
 
  private:
+  // A handler's answer, or the next piece of a streamed body, for the I/O thread.
   struct Completion {
     std::uint64_t connection;
     std::string head;
-    std::string body;
-    bool keep_alive;
+    std::string body;  // a piece: already in chunk framing
+    bool keep_alive = false;
+    std::shared_ptr<BodyProducer> stream{};  // an answer whose body follows piece by piece
+    bool piece = false;                      // body is the next piece of a streamed body
+    bool last = false;                       // ... and the last one
+    bool cut = false;                        // the producer failed: close without the last chunk
   };
 
   void loop();
   void acceptAll(FrontClock::time_point now);
   void dispatch(Connection& connection);
+  void produceNextPiece(std::uint64_t connection, std::shared_ptr<BodyProducer> stream);
+  void complete(Completion completion);
   void takeCompletions(FrontClock::time_point now);
   void wake();
   void forget(std::map<std::uint64_t, std::unique_ptr<Connection>>::iterator it);

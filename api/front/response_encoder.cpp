@@ -1,5 +1,7 @@
 #include "api/front/response_encoder.hpp"
 
+#include <cstdio>
+
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -15,11 +17,22 @@ std::string encodeHead(const Response& response, bool keep_alive) {
   out += "\r\nDate: " + Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT);
   if (hasBody(response.status)) {
     if (!response.content_type.empty()) out += "\r\nContent-Type: " + response.content_type;
-    out += "\r\nContent-Length: " + std::to_string(response.body.size());
+    out += response.stream ? std::string("\r\nTransfer-Encoding: chunked")
+                           : "\r\nContent-Length: " + std::to_string(response.body.size());
   }
   out += keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close";
   for (const auto& [name, value] : response.headers) out += "\r\n" + name + ": " + value;
   out += "\r\n\r\n";
+  return out;
+}
+
+std::string encodeChunk(std::string_view piece) {
+  if (piece.empty()) return "";  // an empty chunk would end the body
+  char size[24];
+  std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+  std::string out;
+  out.reserve(piece.size() + 32);
+  out.append(size).append(piece).append("\r\n");
   return out;
 }
 

@@ -81,7 +81,9 @@ Poco::JSON::Object::Ptr ApiClient::job(const std::string& id) {
 }
 
 Poco::JSON::Array::Ptr ApiClient::log(const std::string& id, std::size_t index) {
-  auto body = parse(call("GET", "/jobs/" + id + "/log?index=" + std::to_string(index)));
+  // Pages of kLogPage lines: a huge log never has to fit in this process at once.
+  auto body =
+      parse(call("GET", "/jobs/" + id + "/log?index=" + std::to_string(index) + "&limit=" + std::to_string(kLogPage)));
   return body.extract<Poco::JSON::Object::Ptr>()->getArray("lines");
 }
 

@@ -39,6 +39,8 @@ class ApiClient {
   Poco::JSON::Array::Ptr list();
   Poco::JSON::Object::Ptr job(const std::string& id);
   /// Log lines from `index` (one page; empty when there is nothing new).
+  /// At most kLogPage log lines from `index` (the API's opt-in paging).
+  static constexpr std::size_t kLogPage = 5000;
   Poco::JSON::Array::Ptr log(const std::string& id, std::size_t index);
   void cancel(const std::string& id);
   void remove(const std::string& id);

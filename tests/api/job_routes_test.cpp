@@ -35,7 +35,12 @@ struct Api {
     request.path = path;
     request.query = std::move(query);
     request.body = body;
-    return router.dispatch(request);
+    api::Response response = router.dispatch(request);
+    if (response.stream) {  // what the front would send, piece by piece
+      while (auto piece = response.stream->next()) response.body += *piece;
+      response.stream.reset();
+    }
+    return response;
   }
 
   std::string createHelloJob() {

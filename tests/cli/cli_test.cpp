@@ -101,9 +101,9 @@ TEST_CASE("usage errors and an unreachable dray have their own exit codes", "[e2
   CHECK(cli(dray, "frobnicate").status == 64);
   CHECK(cli(dray, "status").status == 64);
   int status = 0;
+  dray::test::ClosedPort unreachable;
   std::string out = dray::test::shell(
-      dray::test::cliBinary() + " --url http://127.0.0.1:" + std::to_string(dray::test::freePort()) + " ls 2>&1",
-      &status);
+      dray::test::cliBinary() + " --url http://127.0.0.1:" + std::to_string(unreachable.port()) + " ls 2>&1", &status);
   CHECK(status == 3);
   CHECK_THAT(out, Catch::Contains("cannot reach dray at http://127.0.0.1:"));
 }

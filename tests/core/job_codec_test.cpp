@@ -129,3 +129,40 @@ TEST_CASE("bad secrets are rejected like bad environment entries", "[core][codec
   const std::string big(dray::core::kMaxStringLength + 1, 'v');
   CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":")" + big + R"("}])" + steps), Contains("longer than"));
 }
+
+TEST_CASE("job input is standard padded base64; anything else is refused", "[core][codec][input]") {
+  CHECK(dray::core::decodeJob(R"({"input":"aGVsbG8K","steps":[{"source":"a"}]})").definition.input == "hello\n");
+  CHECK(dray::core::decodeJob(R"({"input":"AP8=","steps":[{"source":"a"}]})").definition.input ==
+        std::string("\0\xff", 2));
+  CHECK(dray::core::decodeJob(R"({"input":"","steps":[{"source":"a"}]})").definition.input.empty());
+  CHECK(dray::core::decodeJob(R"({"steps":[{"source":"a"}]})").definition.input.empty());
+  for (const std::string bad : {"aGVsbG8", "aGVs bG8K", "aGVsbG8K=", "a===", "aGV-bG8_", "#!", "aGVsbG8K\\n"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(dray::core::decodeJob(R"({"input":")" + bad + R"(","steps":[{"source":"a"}]})"),
+                      Catch::Contains("job.input is not valid base64"));
+  }
+  CHECK_THROWS_AS(dray::core::decodeJob(R"({"input":5,"steps":[{"source":"a"}]})"), dray::core::ValidationError);
+}
+
+TEST_CASE("retries and resources are checked at their edges", "[core][codec][retries]") {
+  auto step = [](const std::string& fields) {
+    return dray::core::decodeJob(R"({"steps":[{"source":"a",)" + fields + "}]}").definition.steps[0];
+  };
+  CHECK(step(R"("retries":0)").retries == 0);
+  CHECK(step(R"("retries":10)").retries == 10);
+  CHECK_THROWS_WITH(step(R"("retries":11)"), Catch::Contains("steps[0].retries must be a whole number from 0 to 10"));
+  CHECK_THROWS_AS(step(R"("retries":-1)"), dray::core::ValidationError);
+  CHECK_THROWS_AS(step(R"("retries":1.5)"), dray::core::ValidationError);
+  CHECK(step(R"("retryBackoff":2)").retry_backoff == 2);
+  CHECK(step(R"("retryBackoff":0)").retry_backoff_max == 300);
+  CHECK(step(R"("retryBackoffMax":5)").retry_backoff_max == 5);
+  CHECK_THROWS_AS(step(R"("retryBackoff":-1)"), dray::core::ValidationError);
+  CHECK(step(R"("memory":6291456)").resources.memory == 6291456);
+  CHECK_THROWS_AS(step(R"("memory":-5)"), dray::core::ValidationError);
+  CHECK(step(R"("cpus":0.25)").resources.nano_cpus == 250'000'000);
+  CHECK_THROWS_AS(step(R"("cpus":0)"), dray::core::ValidationError);
+  CHECK_THROWS_AS(step(R"("cpus":"1")"), dray::core::ValidationError);
+  CHECK_THROWS_AS(step(R"("networkMode":5)"), dray::core::ValidationError);
+  CHECK(step(R"("cpuShares":1024)").resources.cpu_shares == 1024);
+  CHECK(step(R"("pidsLimit":64)").resources.pids_limit == 64);
+}

@@ -32,7 +32,10 @@ class CountingStorage final : public dray::sdk::Storage {
   void setStatus(const std::string&, const std::string&) override {}
   void setCompletedSteps(const std::string&, std::size_t) override {}
   void setTimes(const std::string&, const std::string&, const std::string&) override {}
+  void setFinishedIn(const std::string&, const std::string&) override {}
   void setStep(const std::string&, std::size_t, const dray::sdk::StepRecord&) override {}
+  void setOutput(const std::string&, std::string_view) override {}
+  std::optional<std::string> readOutput(const std::string&) override { return std::nullopt; }
   std::vector<std::string> readLog(const std::string&, std::size_t, std::size_t) override { return {}; }
 
   std::size_t lines_ = 0;
@@ -46,8 +49,15 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
+// The nothrow forms too (Catch2 uses them): a sanitizer runtime brings its own, whose memory
+// the free() above must not release.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (counting) ++allocations;
+  return std::malloc(size ? size : 1);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 TEST_CASE("logging chunked output allocates per chunk, not per line", "[core][joblog]") {
   std::string text;

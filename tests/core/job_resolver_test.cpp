@@ -99,8 +99,13 @@ TEST_CASE("secrets: job environment < job secrets < step environment", "[core][r
     for (const auto& var : resolved.steps[step].spec.env) out.push_back(var.name + "=" + var.value);
     return out;
   };
-  CHECK(env(0) == std::vector<std::string>{"A=env", "B=secret-b", "C=secret-c"});
-  CHECK(env(1) == std::vector<std::string>{"A=env", "B=secret-b", "C=step"});
+  // The identity variables come after the job's environment and secrets, before the step's.
+  CHECK(env(0) == std::vector<std::string>{"A=env", "B=secret-b", "C=secret-c", "DRAY_JOB_ID=JOB",
+                                           "DRAY_JOB_NAME=", "DRAY_CURRENT_STEP_INDEX=0",
+                                           "DRAY_CURRENT_STEP_NAME=", "DRAY_CURRENT_STEP_ATTEMPT=1"});
+  CHECK(env(1) == std::vector<std::string>{"A=env", "B=secret-b", "C=step", "DRAY_JOB_ID=JOB",
+                                           "DRAY_JOB_NAME=", "DRAY_CURRENT_STEP_INDEX=1",
+                                           "DRAY_CURRENT_STEP_NAME=", "DRAY_CURRENT_STEP_ATTEMPT=1"});
   // Masked even where a step overrode the variable: the value is still a secret.
   CHECK(resolved.secrets == std::vector<std::string>{"secret-b", "secret-c"});
 }
@@ -144,5 +149,76 @@ TEST_CASE("an image outside the allow-list is a policy error naming step and ima
   } catch (const core::PolicyError& e) {
     CHECK_THAT(e.what(), Catch::Contains("steps[1].source") && Catch::Contains("'library/busybox'") &&
                              Catch::Contains("docker.io/library/busybox:latest") && Catch::Contains("not allowed"));
+  }
+}
+
+TEST_CASE("identity variables: job env < identity < step env, with the fork's names", "[core][resolver][identity]") {
+  auto channels = builtInChannels();
+  auto decoded = core::decodeJob(R"({"name":"nightly","environment":[{"variable":"DRAY_JOB_NAME","value":"job"}],
+    "steps":[{"source":"x","name":"first"},
+             {"source":"y","environment":[{"variable":"DRAY_CURRENT_STEP_INDEX","value":"mine"},
+                                          {"variable":"DRAY_CURRENT_STEP_ATTEMPT","value":"7"}]}]})");
+  auto resolved = core::resolveJob(decoded.definition, "JOB-ID", channels);
+  auto value = [&](std::size_t step, const std::string& name) {
+    for (const auto& var : resolved.steps[step].spec.env) {
+      if (var.name == name) return var.value;
+    }
+    return std::string("<unset>");
+  };
+  CHECK(value(0, "DRAY_JOB_ID") == "JOB-ID");
+  CHECK(value(0, "DRAY_JOB_NAME") == "nightly");  // identity beats the job's environment
+  CHECK(value(0, "DRAY_CURRENT_STEP_INDEX") == "0");
+  CHECK(value(0, "DRAY_CURRENT_STEP_NAME") == "first");
+  CHECK(value(0, "DRAY_CURRENT_STEP_ATTEMPT") == "1");
+  CHECK(value(1, "DRAY_CURRENT_STEP_NAME").empty());
+  CHECK(value(1, "DRAY_CURRENT_STEP_INDEX") == "mine");  // the step's own variable wins
+  CHECK(value(1, "DRAY_CURRENT_STEP_ATTEMPT") == "7");
+  CHECK_FALSE(resolved.steps[0].step_sets_attempt);
+  CHECK(resolved.steps[1].step_sets_attempt);
+}
+
+TEST_CASE("step resources: defaults and ceilings from the server, host network by permission",
+          "[core][resolver][resources]") {
+  auto channels = builtInChannels();
+  core::StepLimits limits;
+  limits.memory = 64 << 20;
+  limits.nano_cpus = 1'000'000'000;
+  limits.pids_limit = 100;
+  limits.network_mode = "none";
+  auto resolve = [&](const std::string& step, const core::StepLimits& with) {
+    auto decoded = core::decodeJob(R"({"steps":[)" + step + "]}");
+    return core::resolveJob(decoded.definition, "JOB", channels, 0, core::ImagePolicy(), with).steps[0].spec.resources;
+  };
+  auto defaults = resolve(R"({"source":"x"})", limits);
+  CHECK(defaults.memory == 64 << 20);
+  CHECK(defaults.nano_cpus == 1'000'000'000);
+  CHECK(defaults.pids_limit == 100);
+  CHECK(defaults.network_mode == "none");
+  CHECK(defaults.cpu_shares == 0);
+  auto asked = resolve(R"({"source":"x","memory":33554432,"cpus":0.5,"pidsLimit":50,"cpuShares":512,
+                           "networkMode":"bridge"})",
+                       limits);
+  CHECK(asked.memory == 32 << 20);
+  CHECK(asked.nano_cpus == 500'000'000);
+  CHECK(asked.pids_limit == 50);
+  CHECK(asked.cpu_shares == 512);
+  CHECK(asked.network_mode == "bridge");
+  // At the ceiling is fine, one above is refused with the setting's name.
+  CHECK(resolve(R"({"source":"x","memory":67108864})", limits).memory == 64 << 20);
+  CHECK_THROWS_WITH(resolve(R"({"source":"x","memory":67108865})", limits),
+                    Catch::Contains("steps[0].memory") && Catch::Contains("DRAY_STEP_MEMORY"));
+  CHECK_THROWS_WITH(resolve(R"({"source":"x","cpus":1.5})", limits), Catch::Contains("DRAY_STEP_CPUS=1"));
+  CHECK_THROWS_WITH(resolve(R"({"source":"x","pidsLimit":101})", limits), Catch::Contains("DRAY_STEP_PIDS_LIMIT"));
+  // Without ceilings anything goes; the engine's defaults stay (0, "").
+  auto free = resolve(R"({"source":"x"})", core::StepLimits());
+  CHECK(free.memory == 0);
+  CHECK(free.network_mode.empty());
+  for (const std::string mode : {"host", "container:abc"}) {
+    INFO(mode);
+    const std::string step = R"({"source":"x","networkMode":")" + mode + R"("})";
+    CHECK_THROWS_AS(resolve(step, limits), core::PolicyError);
+    core::StepLimits allowed = limits;
+    allowed.allow_host_network = true;
+    CHECK(resolve(step, allowed).network_mode == mode);
   }
 }

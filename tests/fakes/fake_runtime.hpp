@@ -35,6 +35,7 @@ struct FakeStepResult {
   std::string err;
   int exit_code = 0;
   std::map<std::string, std::string> files;
+  bool oom_killed = false;
 };
 using FakeBehaviour = std::function<FakeStepResult(const std::string& stdin_data, const sdk::ContainerSpec& spec)>;
 
@@ -105,7 +106,7 @@ class FakeRuntime final : public sdk::Runtime {
       std::lock_guard lock(runtime_.mutex_);
       --runtime_.alive_;
     }
-    int run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token) override {
+    sdk::ContainerExit run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token) override {
       {
         std::lock_guard lock(runtime_.mutex_);
         runtime_.runs_.push_back(spec_);
@@ -116,7 +117,7 @@ class FakeRuntime final : public sdk::Runtime {
       io.stderr_sink.write(result.err);
       FakeContainerFiles files(result.files);
       hook.afterExit(result.exit_code, files);
-      return result.exit_code;
+      return {result.exit_code, result.oom_killed};
     }
 
    private:

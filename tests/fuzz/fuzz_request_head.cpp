@@ -20,9 +20,9 @@ constexpr std::size_t kFields = 100;
 constexpr std::size_t kBody = 1 << 20;
 
 bool isToken(std::string_view text) {
-  return !text.empty() && text.find_first_not_of("!#$%&'*+-.^_`|~0123456789"
-                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
-                              std::string_view::npos;
+  return !text.empty() && text.find_first_not_of(
+                              "!#$%&'*+-.^_`|~0123456789"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == std::string_view::npos;
 }
 
 bool isCleanValue(std::string_view text) {
@@ -97,6 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto loose = parse(head, kFields, kBody);
   const auto strict = parse(head, 3, 16);
+  if (end == 0) return 0;  // the front parses only complete heads: this one only must not crash
   if (const auto* error = std::get_if<HeadError>(&loose)) {
     const int s = error->status;
     FUZZ_CHECK(s == 400 || s == 413 || s == 431 || s == 501 || s == 505);
@@ -110,7 +111,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     checkAccepted(*tight, 3, 16);
     FUZZ_CHECK(sameHead(*tight, parsed));
   }
-  if (end == 0) return 0;  // the front parses only complete heads
 
   // Written back canonically, the head reads the same.
   std::string canonical = parsed.method + " " + parsed.target + " " + parsed.version + "\r\n";

@@ -81,8 +81,7 @@ Router makeRouter(bool with_tokens) {
 }
 
 bool isVersion(const std::string& segment) {
-  return segment.size() > 1 && segment[0] == 'v' &&
-         segment.find_first_not_of("0123456789", 1) == std::string::npos;
+  return segment.size() > 1 && segment[0] == 'v' && segment.find_first_not_of("0123456789", 1) == std::string::npos;
 }
 
 std::vector<std::string> split(const std::string& text) {
@@ -111,28 +110,9 @@ std::optional<PathParams> matchModel(const std::string& pattern, const std::vect
   return params;
 }
 
-bool validUtf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    std::uint32_t code = length == 1 ? c : c & (0x7f >> length);
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    const std::uint32_t minimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < minimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += length;
-  }
-  return true;
-}
-
 void checkError(const Response& response) {
   FUZZ_CHECK(response.content_type == "application/json");
-  FUZZ_CHECK(validUtf8(response.body));
+  FUZZ_CHECK(dray::fuzz::validUtf8(response.body));
   try {
     Poco::JSON::Parser parser;
     auto object = parser.parse(response.body).extract<Poco::JSON::Object::Ptr>();

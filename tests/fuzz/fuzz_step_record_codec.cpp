@@ -2,7 +2,8 @@
 // Two checks per input: (1) the input read as a stored record, maybe hand-edited or
 // foreign: decoding never throws, every field that is present and well-typed is taken, and
 // re-encoding what was decoded reads back the same; (2) the input cut into a record's
-// fields: encode then decode gives the record back exactly.
+// fields (when they are valid UTF-8, as every real one is): encode then decode gives the
+// record back exactly.
 #include <climits>
 #include <cstring>
 #include <string>
@@ -93,7 +94,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   checkFields(input, decoded);
   FUZZ_CHECK(same(decode(encodeStepRecord(decoded)), decoded));
 
+  // Every string of a record comes from a job document (which the JSON parser only accepts
+  // in valid UTF-8), an image reference, a state or a time stamp: valid UTF-8 all.
   const StepRecord record = recordFrom(input);
+  for (const std::string* field :
+       {&record.name, &record.image, &record.state, &record.started_at, &record.finished_at}) {
+    if (!dray::fuzz::validUtf8(*field)) return 0;
+  }
   const std::string encoded = encodeStepRecord(record);
   if (!same(decode(encoded), record)) {
     std::fprintf(stderr, "record does not survive encode/decode: %s\n", encoded.c_str());

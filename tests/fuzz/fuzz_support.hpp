@@ -38,11 +38,31 @@ inline std::uint64_t hashOf(std::string_view data) {
   return hash;
 }
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+inline bool validUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    std::uint32_t code = length == 1 ? c : c & (0x7f >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    const std::uint32_t minimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < minimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace dray::fuzz
 
 // Checked in every build type: a broken invariant is what the fuzzer is looking for.
-#define FUZZ_CHECK(condition)                                               \
-  do {                                                                      \
+#define FUZZ_CHECK(condition)                                             \
+  do {                                                                    \
     if (!(condition)) ::dray::fuzz::fail(#condition, __FILE__, __LINE__); \
   } while (0)
 

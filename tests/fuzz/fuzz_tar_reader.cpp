@@ -30,16 +30,17 @@ class RecordingSink final : public dray::sdk::ByteSink {
 };
 
 // The size field read independently: octal (spaces allowed), or GNU base-256 when the top
-// bit is set. nullopt when it is not a size at all (bad digit, negative, over 64 bits).
+// bit is set. nullopt when it is not a size at all (bad digit, negative, 2^63 or more).
 std::optional<std::uint64_t> sizeField(const unsigned char* field) {
   std::uint64_t size = 0;
   if (field[0] & 0x80) {
     if (field[0] & 0x40) return std::nullopt;  // negative in base-256
+    size = field[0] & 0x3f;
     for (int i = 1; i < 12; ++i) {
       if (size >> 56) return std::nullopt;
       size = (size << 8) | field[i];
     }
-    return size;
+    return size >> 63 ? std::nullopt : std::optional(size);  // no archive is 2^63 bytes long
   }
   for (int i = 0; i < 12 && field[i]; ++i) {
     if (field[i] == ' ') continue;
@@ -80,9 +81,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return 0;
     }
     const auto entry_size = sizeField(header + 124);
-    FUZZ_CHECK(entry_size.has_value());  // a header without a size must have been refused
     const char type = static_cast<char>(header[156]);
-    if (type == 'x' || type == 'g' || type == 'K' || type == 'L') {
+    const bool metadata = type == 'x' || type == 'g' || type == 'K' || type == 'L';
+    // The size of an entry whose data is read must be a size (others are not looked at).
+    if (metadata || entry.kind == TarEntryKind::kRegular) FUZZ_CHECK(entry_size.has_value());
+    if (metadata) {
       FUZZ_CHECK(*entry_size <= (1u << 20));
       had_link_metadata = had_link_metadata || type == 'x' || type == 'K';
       at += kBlock + padded(*entry_size);

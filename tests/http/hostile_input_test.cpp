@@ -89,23 +89,30 @@ TEST_CASE("malformed and adversarial requests get 4xx JSON errors and change not
 }
 
 TEST_CASE("protocol-level garbage is refused and the server stays up", "[http][hostile]") {
-  DrayProcess dray(EnvMap{{"DRAY_MAX_BODY", "4096"}});
-  const std::vector<std::string> raw = {
-      "GARBAGE\r\n\r\n",
-      std::string(20000, 'A'),
-      "GET /" + std::string(100000, 'x') + " HTTP/1.1\r\nHost: x\r\n\r\n",
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"steps\"",  // shorter than announced
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}{}{}{}",  // longer than announced
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-      "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n{",
-      "GET /jobs HTTP/1.1\r\n" + std::string(200, 'H') + ": " + std::string(20000, 'v') + "\r\n\r\n",
-      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  // a TLS hello on the plain port
+  DrayProcess dray(EnvMap{{"DRAY_MAX_BODY", "4096"}, {"DRAY_BODY_TIMEOUT", "1"}});
+  struct Case {
+    std::string bytes;
+    int status;  // the answer every one of them must get: an empty answer fails
   };
-  for (const auto& bytes : raw) {
-    std::string answer = dray::test::rawRequest(dray.port(), bytes);
-    INFO(bytes.substr(0, 60));
-    if (!answer.empty()) CHECK_THAT(answer, Catch::StartsWith("HTTP/1.") && Catch::Contains(" 4"));
+  const std::vector<Case> cases = {
+      {"GARBAGE\r\n\r\n", 400},
+      {std::string(20000, 'A'), 431},  // a request line past the head limit
+      {"GET /" + std::string(100000, 'x') + " HTTP/1.1\r\nHost: x\r\n\r\n", 431},
+      {"POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"steps\"", 400},  // ends early
+      {"POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}", 400},
+      {"POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}{}{}{}", 400},  // longer than announced
+      {"POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+      {"POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n{", 413},
+      {"GET /jobs HTTP/1.1\r\n" + std::string(200, 'H') + ": " + std::string(20000, 'v') + "\r\n\r\n", 431},
+      {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400},  // a TLS hello on the plain port
+      {"GET /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
+      {"GET /jobs HTTP/1.1\r\nHost: x\r\n", 400},  // the head ends before its blank line
+  };
+  for (const auto& c : cases) {
+    std::string answer = dray::test::rawRequest(dray.port(), c.bytes);
+    INFO(c.bytes.substr(0, 60) << " -> " << answer.substr(0, 120));
+    CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 " + std::to_string(c.status) + " "));
+    CHECK_THAT(answer, Catch::Contains("{\"error\":"));
     REQUIRE(dray.get("/jobs").status == 200);
   }
   CHECK(dray.get("/jobs").body == "[]");

@@ -56,11 +56,12 @@ TEST_CASE("a job run on Redis is stored in the original's schema", "[redis][comp
 
 TEST_CASE("dray refuses to start when Redis is unreachable", "[redis][outage]") {
   std::string log;
-  int code = DrayProcess::runExpectingFailure(
-      EnvMap{{"DRAY_STORAGE", "redis"},
-             {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(dray::test::freePort())},
-             {"DRAY_STORAGE_REDIS_STARTUP_WAIT_S", "1"}},
-      log);
+  dray::test::ClosedPort unreachable;
+  int code =
+      DrayProcess::runExpectingFailure(EnvMap{{"DRAY_STORAGE", "redis"},
+                                              {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(unreachable.port())},
+                                              {"DRAY_STORAGE_REDIS_STARTUP_WAIT_S", "1"}},
+                                       log);
   INFO(log);
   CHECK(code == 1);
   CHECK_THAT(log, Catch::Contains(

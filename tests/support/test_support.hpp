@@ -28,8 +28,24 @@ class TempDir {
   std::string path_;
 };
 
-/// A loopback TCP port that was free a moment ago (bind 0, read, close).
+/// A loopback TCP port that was free a moment ago (bind 0, read, close). Only for servers
+/// that cannot bind port 0 themselves (redis-server, socat): dray is started with `-p 0`.
 std::uint16_t freePort();
+
+/// A loopback port held bound but not listening for this object's life: connecting to it
+/// is refused, and no other process can take it meanwhile (an "unreachable server").
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
 
 /// True in a sanitizer build (-DDRAY_SANITIZE=…, which defines DRAY_SANITIZED). Everything
 /// runs several times slower there and ASan's shadow memory inflates resident memory, so tests
@@ -69,6 +85,7 @@ class RedisServer {
   std::string cli(const std::string& arguments) const;
   void stop();
   void start();
+  bool start(bool last_try);  // false: it did not come up (the port was taken) and was stopped
   /// SIGSTOP / SIGCONT: Redis keeps its connections but answers nothing meanwhile.
   void pause();
   void resume();

@@ -89,12 +89,13 @@ DockerResponse DockerClient::request(const std::string& method, const std::strin
 
 DockerResponse DockerClient::streamed(const std::string& method, const std::string& path,
                                       const std::function<void(std::istream&)>& read_body, Poco::Timespan timeout,
-                                      CallInterrupt* interrupt) {
+                                      CallInterrupt* interrupt, const Headers& headers) {
   SessionPtr session = acquire();
   try {
     setSessionTimeout(*session, timeout);
     Poco::Net::HTTPRequest request = makeRequest(method, path);
     if (method == Poco::Net::HTTPRequest::HTTP_POST) request.setContentLength(0);
+    for (const auto& [name, value] : headers) request.set(name, value);
     session->sendRequest(request);
     DockerResponse result;
     {

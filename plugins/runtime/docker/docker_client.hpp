@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Poco/Net/StreamSocket.h>
@@ -17,6 +18,9 @@ namespace dray::plugins::runtime::docker {
 
 /// Engine API version we speak.
 inline constexpr const char* kApiPrefix = "/v1.41";
+
+/// Extra request headers, name and value.
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct DockerResponse {
   int status = 0;
@@ -42,10 +46,11 @@ class DockerClient {
                          Poco::Timespan timeout, CallInterrupt* interrupt = nullptr);
 
   /// A bodyless request whose 2xx body is handed to `read_body` as a stream (the rest
-  /// is drained afterwards). Other statuses return with their body.
+  /// is drained afterwards). Other statuses return with their body. `headers` are added to
+  /// the request (X-Registry-Auth: a secret, never logged).
   DockerResponse streamed(const std::string& method, const std::string& path,
                           const std::function<void(std::istream&)>& read_body, Poco::Timespan timeout,
-                          CallInterrupt* interrupt = nullptr);
+                          CallInterrupt* interrupt = nullptr, const Headers& headers = {});
 
   /// POST /containers/{id}/attach with the tcp upgrade, on a connection of its own.
   AttachedStream attach(const std::string& container_id, Poco::Timespan timeout, CallInterrupt* interrupt = nullptr);

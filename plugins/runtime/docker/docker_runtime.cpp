@@ -11,8 +11,10 @@
 #include <Poco/URI.h>
 
 #include "dray/sdk/errors.hpp"
+#include "plugins/runtime/docker/call_deadline.hpp"
 #include "plugins/runtime/docker/container_files.hpp"
 #include "plugins/runtime/docker/prepared_container.hpp"
+#include "plugins/runtime/docker/pull_progress.hpp"
 #include "plugins/runtime/docker/pull_reference.hpp"
 #include "plugins/runtime/docker/stop_guard.hpp"
 #include "plugins/runtime/docker/stream_pump.hpp"
@@ -25,6 +27,18 @@ using Poco::JSON::Object;
 
 // Wait blocks for as long as the step runs; step timeouts are enforced by killing.
 const Poco::Timespan kWaitTimeout(7 * 24 * 3600, 0);
+
+// The least time between two progress lines of a pull in the job log.
+constexpr std::chrono::milliseconds kPullProgressInterval(5000);
+
+// `text` with every occurrence of `secret` replaced.
+std::string scrub(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+    text.replace(at, secret.size(), "***");
+  }
+  return text;
+}
 
 std::string encodeQuery(const std::string& value) {
   std::string encoded;
@@ -56,11 +70,12 @@ Array strings(std::initializer_list<const char*> values) {
 }
 
 // A step gets nothing of the host: no binds, mounts, devices, extra capabilities or
-// privileges, and its own PID, IPC and network namespaces. ContainerSpec (which output
-// channels may adjust) has no field for any of these; spelling them out keeps a daemon
-// default or a later field from quietly granting one. no-new-privileges stops setuid
-// binaries in an image from gaining more than the step started with.
-Object hostConfig() {
+// privileges, and its own PID and IPC namespaces. ContainerSpec (which output channels may
+// adjust) has no field for any of these; spelling them out keeps a daemon default or a
+// later field from quietly granting one. no-new-privileges stops setuid binaries in an
+// image from gaining more than the step started with. The network is the engine's default
+// unless the step's resources name one (the host checked it against the server's limits).
+Object hostConfig(const sdk::Resources& resources) {
   Object host;
   host.set("Privileged", false);
   host.set("Binds", Array());
@@ -70,7 +85,7 @@ Object hostConfig() {
   host.set("CapAdd", Array());
   host.set("VolumesFrom", Array());
   host.set("SecurityOpt", strings({"no-new-privileges"}));
-  host.set("NetworkMode", "default");
+  host.set("NetworkMode", resources.network_mode.empty() ? std::string("default") : resources.network_mode);
   host.set("PidMode", "");
   host.set("IpcMode", "private");
   host.set("UTSMode", "");
@@ -83,6 +98,16 @@ Object hostConfig() {
   logs.set("Type", "none");
   logs.set("Config", Object());
   host.set("LogConfig", logs);
+  // 0 leaves the engine's default (no limit).
+  if (resources.cpu_shares > 0) host.set("CpuShares", resources.cpu_shares);
+  if (resources.nano_cpus > 0) host.set("NanoCpus", resources.nano_cpus);
+  if (resources.pids_limit > 0) host.set("PidsLimit", resources.pids_limit);
+  if (resources.memory > 0) {
+    host.set("Memory", resources.memory);
+    // Memory plus swap: equal to Memory means no swap, so the limit is a real one (the
+    // engine's default would allow as much swap again).
+    host.set("MemorySwap", resources.memory);
+  }
   return host;
 }
 
@@ -103,12 +128,13 @@ std::string createBody(const sdk::ContainerSpec& spec) {
   body.set("OpenStdin", true);
   body.set("StdinOnce", true);
   body.set("Tty", false);
-  body.set("HostConfig", hostConfig());
+  body.set("HostConfig", hostConfig(spec.resources));
   return stringify(body);
 }
 
-DockerRuntime::DockerRuntime(DockerEndpoint endpoint, sdk::Logger& logger, DockerTimeouts timeouts)
-    : client_(std::move(endpoint)), timeouts_(timeouts), logger_(logger),
+DockerRuntime::DockerRuntime(DockerEndpoint endpoint, sdk::Logger& logger, DockerTimeouts timeouts,
+                             RegistryAuth registry_auth)
+    : client_(std::move(endpoint)), timeouts_(timeouts), registry_auth_(std::move(registry_auth)), logger_(logger),
       reaper_(std::make_unique<ContainerReaper>(client_, logger_, timeouts_.call)) {}
 
 bool DockerRuntime::imagePresent(const std::string& image, CallInterrupt& interrupt) {
@@ -123,26 +149,48 @@ void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log, CallInt
   ImageReference ref = parseImageReference(image);
   std::string path = "/images/create?fromImage=" + encodeQuery(ref.repository) +
                      "&tag=" + encodeQuery(ref.digest.empty() ? ref.tag : ref.digest);
-  job_log.info("pulling image " + image);
-  std::string error;
+  Headers headers;
+  std::string password;  // to scrub from what the engine says, should it ever echo it
+  std::string start = "pulling image " + image;
+  if (const RegistryCredentials* credentials = registry_auth_.find(image)) {
+    headers.emplace_back("X-Registry-Auth", registryAuthHeader(*credentials));
+    password = credentials->password;
+    start += " with the credentials for " + credentials->server_address;
+  }
+  job_log.info(start);
+  PullProgress progress(image, PullProgress::Clock::now(), kPullProgressInterval);
+  const auto limit = std::chrono::milliseconds(timeouts_.pull.totalMilliseconds());
+  const std::string timed_out = "cannot pull image " + image + ": no image after " +
+                                std::to_string(timeouts_.pull.totalSeconds()) + " s (DRAY_PULL_TIMEOUT)";
+  DockerResponse response;
+  bool broken = false;
+  {
+    // A pull that trickles progress never trips a socket timeout: bound the whole call.
+    CallDeadline deadline(interrupt, limit);
+    try {
+      response = client_.streamed(
+          "POST", path,
+          [&](std::istream& in) {
+            std::string line;
+            while (std::getline(in, line)) {
+              std::string note = progress.feed(line, PullProgress::Clock::now());
+              if (!note.empty()) job_log.info(note);
+            }
+            broken = in.bad();  // a cut socket or a timeout ends the stream without its end
+          },
+          timeouts_.pull, &interrupt, headers);
+    } catch (const sdk::EngineError&) {
+      if (deadline.expired()) throw sdk::ImageUnavailable(timed_out);
+      throw;
+    }
+    if (deadline.expired()) throw sdk::ImageUnavailable(timed_out);
+  }
+  if (interrupt.fired()) throw sdk::EngineError("canceled");
+  if (broken) throw sdk::EngineError("cannot pull image " + image + ": the engine's progress stream broke off");
   // The engine answers 200 and reports failures inside the progress stream.
-  DockerResponse response = client_.streamed(
-      "POST", path,
-      [&error](std::istream& in) {
-        std::string line;
-        while (std::getline(in, line)) {
-          if (line.find("\"error\"") == std::string::npos) continue;
-          try {
-            error = parseObject(line)->getValue<std::string>("error");
-          } catch (const std::exception&) {
-            error = line;
-          }
-        }
-      },
-      timeouts_.pull, &interrupt);
-  if (response.status / 100 != 2) error = engineMessage(response.body);
-  if (!error.empty()) throw sdk::ImageUnavailable("cannot pull image " + image + ": " + error);
-  job_log.info("pulled image " + image);
+  std::string error = response.status / 100 == 2 ? progress.error() : engineMessage(response.body);
+  if (!error.empty()) throw sdk::ImageUnavailable("cannot pull image " + image + ": " + scrub(error, password));
+  job_log.info(progress.summary(PullProgress::Clock::now()));
 }
 
 void DockerRuntime::ensureImage(const std::string& image, bool refresh, sdk::Logger& job_log, std::stop_token stop) {
@@ -214,6 +262,13 @@ int DockerRuntime::wait(const std::string& id, CallInterrupt& interrupt) {
     throw sdk::EngineError("cannot wait for container " + id + ": " + engineMessage(response.body));
   }
   return parseObject(response.body)->getValue<int>("StatusCode");
+}
+
+bool DockerRuntime::oomKilled(const std::string& id, CallInterrupt& interrupt) {
+  DockerResponse response = client_.request("GET", "/containers/" + id + "/json", "", timeouts_.call, &interrupt);
+  if (response.status != 200) return false;  // the exit code still tells the step failed
+  auto state = parseObject(response.body)->getObject("State");
+  return state && state->optValue<bool>("OOMKilled", false);
 }
 
 sdk::PreparedContainerPtr DockerRuntime::prepare(const sdk::ContainerSpec& spec, std::stop_token stop) {

@@ -14,6 +14,8 @@ const dray::sdk::OptionSpec kOptions[] = {
      "DRAY_ENGINE_TIMEOUT"},
     {"pull-timeout", "600", "seconds an image pull may take", "DRAY_PULL_TIMEOUT"},
     {"kill-grace", "10", "seconds a kill gets to take effect before dray lets go of the container", "DRAY_KILL_GRACE"},
+    {"docker-config-file", "", "a Docker CLI config.json whose \"auths\" credentials are sent with pulls",
+     "DOCKER_CONFIG_FILE"},
 };
 
 // Seconds from 0.1 to a day, as a Timespan.
@@ -32,7 +34,19 @@ dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {
   timeouts.call = seconds(context, "engine-timeout");
   timeouts.pull = seconds(context, "pull-timeout");
   timeouts.kill_grace = std::chrono::milliseconds(seconds(context, "kill-grace").totalMilliseconds());
-  return new DockerRuntime(parseDockerHost(context.options.at("host")), context.logger, timeouts);
+  RegistryAuth registry_auth;
+  if (const std::string& path = context.options.at("docker-config-file"); !path.empty()) {
+    registry_auth = RegistryAuth::load(path);  // read once: a broken file stops start-up
+    context.logger.info("registry credentials for " + std::to_string(registry_auth.size()) + " registries read from " +
+                        path);
+    if (registry_auth.usesHelpers()) {
+      context.logger.warn("the Docker config file " + path +
+                          " names credential helpers (credsStore/credHelpers); dray does not use them, only "
+                          "\"auths\" entries");
+    }
+  }
+  return new DockerRuntime(parseDockerHost(context.options.at("host")), context.logger, timeouts,
+                           std::move(registry_auth));
 }
 
 }  // namespace

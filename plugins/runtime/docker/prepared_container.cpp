@@ -23,7 +23,7 @@ void DockerPreparedContainer::attach(CallInterrupt& interrupt) {
   stream_ = runtime_.client_.attach(id_, runtime_.timeouts_.call, &interrupt);
 }
 
-int DockerPreparedContainer::run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) {
+sdk::ContainerExit DockerPreparedContainer::run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) {
   if (ran_) throw sdk::EngineError("container " + shortId() + " was already run");
   ran_ = true;
   if (stop.stop_requested()) throw sdk::EngineError("canceled");
@@ -49,9 +49,11 @@ int DockerPreparedContainer::run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_
     if (failure) std::rethrow_exception(failure);
   }
   if (stop.stop_requested()) throw sdk::EngineError("canceled");
+  // Only a failed step is asked about memory: a kill for memory never exits 0.
+  const bool oom_killed = exit_code != 0 && runtime_.oomKilled(id_, calls_);
   DockerContainerFiles files(runtime_.client_, id_);
   hook.afterExit(exit_code, files);
-  return exit_code;
+  return {exit_code, oom_killed};
 }
 
 int DockerPreparedContainer::startStreamAndWait(sdk::RunIo& io) {

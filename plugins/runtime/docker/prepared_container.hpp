@@ -25,7 +25,7 @@ class DockerPreparedContainer final : public sdk::PreparedContainer {
   /// Attached separately from the constructor so a failed attach still removes the container.
   void attach(CallInterrupt& interrupt);
 
-  int run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override;
+  sdk::ContainerExit run(sdk::RunIo& io, sdk::ExitHook& hook, std::stop_token stop) override;
 
  private:
   std::string shortId() const { return id_.substr(0, 12); }

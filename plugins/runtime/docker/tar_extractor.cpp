@@ -17,7 +17,13 @@ std::uint64_t entrySize(const char* field) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(field);
   std::uint64_t size = 0;
   if (bytes[0] & 0x80) {
-    for (int i = 1; i < 12; ++i) size = (size << 8) | bytes[i];
+    // Base-256 has room for 95 bits and a sign: a negative size, or one of 2^63 bytes or
+    // more, is malformed (its high bits would be shifted away, and rounding it up to whole
+    // blocks would wrap, each reading as a small size).
+    if (bytes[0] != 0x80 || bytes[1] || bytes[2] || bytes[3] || (bytes[4] & 0x80)) {
+      throw sdk::EngineError("malformed tar header from the engine");
+    }
+    for (int i = 4; i < 12; ++i) size = (size << 8) | bytes[i];
     return size;
   }
   for (int i = 0; i < 12 && field[i]; ++i) {

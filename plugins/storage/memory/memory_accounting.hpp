@@ -40,4 +40,17 @@ inline std::size_t parseMemoryLimit(const std::string& text) {
   return value;
 }
 
+/// Reads the `max-jobs` option: finished jobs kept, 0 for no bound. Throws sdk::ConfigError
+/// naming DRAY_MAX_JOBS.
+inline std::size_t parseMaxJobs(const std::string& text) {
+  constexpr std::size_t kMax = 1000000000;
+  std::size_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value > kMax) {
+    throw sdk::ConfigError("DRAY_MAX_JOBS (max-jobs) must be a whole number of finished jobs from 0 (no bound) to " +
+                           std::to_string(kMax) + ", got '" + text + "'");
+  }
+  return value;
+}
+
 }  // namespace dray::plugins::storage::memory

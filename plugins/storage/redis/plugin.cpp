@@ -1,4 +1,5 @@
 #include "dray/sdk/export.hpp"
+#include "plugins/storage/common/retention.hpp"
 #include "plugins/storage/redis/redis_storage.hpp"
 
 namespace {
@@ -14,6 +15,9 @@ const dray::sdk::OptionSpec kOptions[] = {
     {"batch-lines", "1000", "log lines per RPUSH at most", nullptr},
     {"flush-ms", "50", "longest a log line waits before it is written", nullptr},
     {"max-pending-mb", "64", "queued log data before steps are slowed down", nullptr},
+    {"jobs-key", "jobs", "key prefix, replaces `jobs` in every key (<prefix>, <prefix>:<id>, ...)", "DRAY_JOBS_KEY"},
+    {"key-ttl", "0", "seconds; > 0: every key of a job expires this long after its last write", "DRAY_KEY_TTL"},
+    {"remove-done", "false", "true: a job that ended leaves the jobs list; its keys stay", "DRAY_REMOVE_DONE"},
 };
 
 unsigned long number(const dray::sdk::PluginContext& context, const std::string& name) {
@@ -25,6 +29,20 @@ unsigned long number(const dray::sdk::PluginContext& context, const std::string&
   } catch (const std::exception&) {
   }
   throw dray::sdk::ConfigError("redis option " + name + " must be a positive whole number, got '" + text + "'");
+}
+
+// Any bytes are a valid Redis key, but an empty prefix or one with spaces or control
+// characters (a stray newline from a secrets file) is a mistake, not a choice.
+std::string jobsKey(const std::string& text) {
+  bool plain = !text.empty();
+  for (unsigned char c : text) plain = plain && c > ' ' && c != 0x7f;
+  if (!plain) {
+    throw dray::sdk::ConfigError(
+        "DRAY_JOBS_KEY (jobs-key) must be a non-empty key prefix without spaces or control "
+        "characters, got '" +
+        text + "'");
+  }
+  return text;
 }
 
 dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {
@@ -41,6 +59,9 @@ dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {
   options.writes.batch_lines = number(context, "batch-lines");
   options.writes.flush_interval = std::chrono::milliseconds(number(context, "flush-ms"));
   options.writes.max_pending_bytes = number(context, "max-pending-mb") << 20;
+  options.jobs_key = jobsKey(context.options.at("jobs-key"));
+  options.retention.key_ttl = dray::plugins::storage::parseKeyTtl(context.options.at("key-ttl"));
+  options.retention.remove_done = dray::plugins::storage::parseRemoveDone(context.options.at("remove-done"));
   return new RedisStorage(address, options, context.logger);
 }
 

@@ -1,14 +1,40 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
-// The original Dray's schema, plus one additive key per job.
-namespace dray::plugins::storage::redis::keys {
+namespace dray::plugins::storage::redis {
 
-inline const std::string kJobs = "jobs";                                         ///< list of job ids, oldest first
-inline std::string job(const std::string& id) { return "jobs:" + id; }           ///< hash
-inline std::string log(const std::string& id) { return "jobs:" + id + ":log"; }  ///< list
-inline std::string description(const std::string& id) { return "jobs:" + id + ":description"; }  ///< string (ours)
-inline std::string steps(const std::string& id) { return "jobs:" + id + ":steps"; }  ///< hash index -> JSON (ours)
+/// The original Dray's schema under a prefix (the fork's DRAY_JOBS_KEY, default `jobs`),
+/// plus our own keys per job: every key starts with the prefix.
+class RedisKeys {
+ public:
+  explicit RedisKeys(std::string prefix = "jobs") : prefix_(std::move(prefix)) {}
 
-}  // namespace dray::plugins::storage::redis::keys
+  const std::string& jobs() const { return prefix_; }                              ///< list of job ids, oldest first
+  std::string job(const std::string& id) const { return prefix_ + ":" + id; }      ///< hash
+  std::string log(const std::string& id) const { return job(id) + ":log"; }        ///< list
+  std::string output(const std::string& id) const { return job(id) + ":output"; }  ///< string (fork)
+  std::string description(const std::string& id) const { return job(id) + ":description"; }  ///< string (ours)
+  std::string steps(const std::string& id) const { return job(id) + ":steps"; }  ///< hash index -> JSON (ours)
+
+  /// Every key a job owns, in the order the scripts take them (redis_scripts.hpp).
+  std::vector<std::string> ofJob(const std::string& id) const {
+    return {job(id), log(id), output(id), description(id), steps(id)};
+  }
+
+ private:
+  std::string prefix_;
+};
+
+/// Where a change of a job is announced: `<id>:<field>`, the bare id without the key prefix,
+/// as the fork published it (its clients PSUBSCRIBE `<id>:*`).
+inline std::string eventChannel(const std::string& id, std::string_view field) {
+  std::string channel;
+  channel.reserve(id.size() + 1 + field.size());
+  return channel.append(id).append(":").append(field);
+}
+
+}  // namespace dray::plugins::storage::redis

@@ -51,7 +51,9 @@ std::int64_t localMillis() {
 }  // namespace
 
 RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sdk::Logger& logger)
-    : options_(options), logger_(logger), pool_(std::move(address), options.pool_size, options.timeout) {
+    : options_(std::move(options)), keys_(options_.jobs_key), logger_(logger),
+      pool_(std::move(address), options_.pool_size, options_.timeout) {
+  options_.writes.key_ttl = options_.retention.key_ttl;
   pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
                          options_.startup_wait);
   // Deadlines are checked against Redis's clock (TIME): learn how far it is from ours.
@@ -60,7 +62,7 @@ RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sd
   const std::int64_t redis_millis =
       std::stoll(time.get<BulkString>(0).value()) * 1000 + std::stoll(time.get<BulkString>(1).value()) / 1000;
   clock_offset_ms_ = redis_millis - localMillis();
-  writes_ = std::make_unique<WriteBehindQueue>(pool_, options_.writes, logger_);
+  writes_ = std::make_unique<WriteBehindQueue>(pool_, keys_, options_.writes, logger_);
   logger_.info("redis storage: connected to " + pool_.address().describe());
 }
 
@@ -73,10 +75,12 @@ std::string RedisStorage::deadline() const {
 
 void RedisStorage::createJob(const sdk::JobRecord& job) {
   Command command("EVAL");
-  command << kCreateJobScript << "4" << keys::kJobs << keys::job(job.id) << keys::description(job.id)
-          << keys::steps(job.id) << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
+  command << kCreateJobScript << "6";
+  for (const auto& key : keys_.ofJob(job.id)) command << key;
+  command << keys_.jobs() << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
           << job.status << job.description << job.owner << job.name << job.created_at << job.creator << deadline()
-          << Poco::UUIDGenerator::defaultGenerator().createRandom().toString();  // tells our retry from a clash
+          << Poco::UUIDGenerator::defaultGenerator().createRandom().toString()  // tells our retry from a clash
+          << std::to_string(options_.retention.key_ttl.count());
   for (const auto& step : job.steps) command << encodeStepRecord(step);
   // The script is idempotent, so a retry after a lost reply is safe; past its deadline it
   // refuses itself, so once we report failure the job can no longer appear.
@@ -88,9 +92,9 @@ void RedisStorage::createJob(const sdk::JobRecord& job) {
 
 std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
   std::vector<Array> commands;
-  commands.push_back(Command::hgetall(keys::job(id)));
-  commands.push_back(Command::get(keys::description(id)));
-  commands.push_back(Command::hgetall(keys::steps(id)));
+  commands.push_back(Command::hgetall(keys_.job(id)));
+  commands.push_back(Command::get(keys_.description(id)));
+  commands.push_back(Command::hgetall(keys_.steps(id)));
   Array replies =
       pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
   std::vector<std::string> fields = strings(replies.get<Array>(0));
@@ -108,6 +112,7 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
     if (fields[i] == "createdAt") record.created_at = fields[i + 1];
     if (fields[i] == "startedAt") record.started_at = fields[i + 1];
     if (fields[i] == "finishedAt") record.finished_at = fields[i + 1];
+    if (fields[i] == "finishedIn") record.finished_in = fields[i + 1];
   }
   std::vector<std::string> steps = strings(replies.get<Array>(2));
   for (std::size_t i = 0; i + 1 < steps.size(); i += 2) {
@@ -122,36 +127,84 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
 }
 
 std::vector<std::string> RedisStorage::listJobs() {
-  return pool_.run<std::vector<std::string>>(
-      [](Client& client) { return strings(client.execute<Array>(Command::lrange(keys::kJobs, 0, -1))); },
-      options_.read_patience);
+  if (options_.retention.key_ttl.count() == 0) {
+    return pool_.run<std::vector<std::string>>(
+        [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys_.jobs(), 0, -1))); },
+        options_.read_patience);
+  }
+  // Expired jobs leave their ids behind in the list: drop those (idempotent, so retried).
+  Command command("EVAL");
+  command << kListLiveJobsScript << "1" << keys_.jobs() << keys_.jobs();
+  return pool_.run<std::vector<std::string>>([&](Client& client) { return strings(client.execute<Array>(command)); },
+                                             options_.read_patience);
 }
 
 bool RedisStorage::deleteJob(const std::string& id) {
   Command command("EVAL");
-  command << kDeleteJobScript << "5" << keys::kJobs << keys::job(id) << keys::log(id) << keys::description(id)
-          << keys::steps(id) << id << deadline();
+  command << kDeleteJobScript << "6";
+  for (const auto& key : keys_.ofJob(id)) command << key;
+  command << keys_.jobs() << id << deadline();
   auto removed = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
   if (removed == -2) throw sdk::StorageError("job " + id + " not deleted: Redis did not answer in time");
   return removed == 1;
 }
 
+FieldWrite RedisStorage::jobField(const std::string& id, std::string field, std::string value, bool announce) const {
+  FieldWrite write;
+  write.field = std::move(field);
+  write.value = std::move(value);
+  if (announce) {
+    write.channel = eventChannel(id, write.field);
+    write.message = write.value;
+  }
+  return write;
+}
+
 void RedisStorage::setStatus(const std::string& id, const std::string& status) {
-  writes_->setField(id, keys::job(id), "status", status);
+  FieldWrite write = jobField(id, "status", status, true);
+  write.unlist = options_.retention.remove_done && hasEnded(status);
+  writes_->setField(id, std::move(write));
 }
 
 void RedisStorage::setCompletedSteps(const std::string& id, std::size_t completed) {
-  writes_->setField(id, keys::job(id), "completedSteps", std::to_string(completed));
+  writes_->setField(id, jobField(id, "completedSteps", std::to_string(completed), true));
 }
 
 void RedisStorage::setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) {
-  if (!started_at.empty()) writes_->setField(id, keys::job(id), "startedAt", started_at);
-  if (!finished_at.empty()) writes_->setField(id, keys::job(id), "finishedAt", finished_at);
+  // Ours, not the fork's: not announced.
+  if (!started_at.empty()) writes_->setField(id, jobField(id, "startedAt", started_at, false));
+  if (!finished_at.empty()) writes_->setField(id, jobField(id, "finishedAt", finished_at, false));
+}
+
+void RedisStorage::setFinishedIn(const std::string& id, const std::string& seconds) {
+  writes_->setField(id, jobField(id, "finishedIn", seconds, true));
+}
+
+void RedisStorage::setOutput(const std::string& id, std::string_view bytes) {
+  // Queued like the rest: written before the final status that the host sets after it, so
+  // whoever hears `<id>:status complete` finds the output too.
+  writes_->setOutput(id, bytes);
+}
+
+std::optional<std::string> RedisStorage::readOutput(const std::string& id) {
+  BulkString value =
+      pool_.run<BulkString>([&](Client& client) { return client.execute<BulkString>(Command::get(keys_.output(id))); },
+                            options_.read_patience);
+  if (value.isNull()) return std::nullopt;
+  return value.value();
 }
 
 void RedisStorage::setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) {
-  writes_->setField(id, keys::steps(id), std::to_string(index), encodeStepRecord(step));
+  FieldWrite write;
+  write.hash = FieldWrite::Hash::kSteps;
+  write.field = std::to_string(index);
+  write.value = encodeStepRecord(step);
+  if (step.state == sdk::kStatusRunning) {  // a step (or a retry of it) starts: the fork's executeStep
+    write.channel = eventChannel(id, "executeStep");
+    write.message = step.image;
+  }
+  writes_->setField(id, std::move(write));
 }
 
 void RedisStorage::appendLog(const std::string& id, std::span<const std::string_view> lines) {
@@ -165,7 +218,7 @@ std::vector<std::string> RedisStorage::readLog(const std::string& id, std::size_
   const std::size_t room = static_cast<std::size_t>(INT64_MAX) - from;
   const Poco::Int64 last = max_lines > room ? -1 : static_cast<Poco::Int64>(from + max_lines - 1);
   return pool_.run<std::vector<std::string>>(
-      [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys::log(id), first, last))); },
+      [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys_.log(id), first, last))); },
       options_.read_patience);
 }
 

@@ -4,7 +4,9 @@
 
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/storage.hpp"
+#include "plugins/storage/common/retention.hpp"
 #include "plugins/storage/redis/redis_connection_pool.hpp"
+#include "plugins/storage/redis/redis_keys.hpp"
 #include "plugins/storage/redis/write_behind_queue.hpp"
 
 namespace dray::plugins::storage::redis {
@@ -15,13 +17,19 @@ struct RedisStorageOptions {
   std::chrono::milliseconds startup_wait{10000};  ///< how long start-up waits for Redis
   std::chrono::milliseconds read_patience{3000};  ///< API reads retry this long, then fail
   WriteBehindOptions writes;
+  std::string jobs_key = "jobs";  ///< DRAY_JOBS_KEY: the prefix of every key
+  Retention retention;            ///< DRAY_KEY_TTL, DRAY_REMOVE_DONE
 };
 
-/// Storage in Redis, in the original Dray's schema: list `jobs`, hash `jobs:<id>`
-/// (`totalSteps`, `completedSteps`, `status`), list `jobs:<id>:log`, plus our own
-/// `jobs:<id>:description`, `jobs:<id>:steps` and `owner`, `name`, `createdAt`, `startedAt`,
-/// `finishedAt` fields in the hash (all additive). Log lines and status updates go through a write-behind queue
-/// (batched, ordered, kept while Redis is away); creation and reads are synchronous.
+/// Storage in Redis, in the original Dray's schema under a prefix (DRAY_JOBS_KEY, default
+/// `jobs`): list `<prefix>`, hash `<prefix>:<id>` (`totalSteps`, `completedSteps`, `status`),
+/// list `<prefix>:<id>:log`; the fork's `<prefix>:<id>:output` and `finishedIn` and
+/// `createdAt` fields; our own `<prefix>:<id>:description`, `<prefix>:<id>:steps` and `owner`,
+/// `name`, `startedAt`, `finishedAt` fields (all additive). As the fork did, changes of
+/// `status`, `completedSteps`, `createdAt` and `finishedIn` are PUBLISHed on `<id>:<field>`
+/// and each step's start on `<id>:executeStep`. Log lines and updates go through a
+/// write-behind queue (batched, ordered, kept while Redis is away); creation and reads are
+/// synchronous. With a TTL (DRAY_KEY_TTL) every write renews the expiry of all the job's keys.
 /// Thread-safe.
 class RedisStorage final : public sdk::Storage {
  public:
@@ -36,7 +44,10 @@ class RedisStorage final : public sdk::Storage {
   void setStatus(const std::string& id, const std::string& status) override;
   void setCompletedSteps(const std::string& id, std::size_t completed) override;
   void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) override;
+  void setFinishedIn(const std::string& id, const std::string& seconds) override;
   void setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) override;
+  void setOutput(const std::string& id, std::string_view bytes) override;
+  std::optional<std::string> readOutput(const std::string& id) override;
   using sdk::Storage::appendLog;
   void appendLog(const std::string& id, std::span<const std::string_view> lines) override;
   std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
@@ -47,7 +58,11 @@ class RedisStorage final : public sdk::Storage {
   // Milliseconds on Redis's clock by which a create or delete must have run, or never.
   std::string deadline() const;
 
+  // A field write, announced on `<id>:<field>` when `announce`.
+  FieldWrite jobField(const std::string& id, std::string field, std::string value, bool announce) const;
+
   RedisStorageOptions options_;
+  RedisKeys keys_;
   std::int64_t clock_offset_ms_ = 0;  // Redis TIME minus our clock, measured at start-up
   sdk::Logger& logger_;
   RedisConnectionPool pool_;

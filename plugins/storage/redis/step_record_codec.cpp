@@ -1,5 +1,6 @@
 #include "plugins/storage/redis/step_record_codec.hpp"
 
+#include <limits>
 #include <sstream>
 
 #include <Poco/JSON/Object.h>
@@ -15,6 +16,7 @@ std::string encodeStepRecord(const sdk::StepRecord& step) {
   object.set("exitCode", step.exit_code);
   object.set("startedAt", step.started_at);
   object.set("finishedAt", step.finished_at);
+  object.set("attempts", step.attempts);
   std::ostringstream out;
   object.stringify(out);
   return out.str();
@@ -31,6 +33,10 @@ sdk::StepRecord decodeStepRecord(const std::string& json) {
     step.exit_code = object->optValue<int>("exitCode", -1);
     step.started_at = object->optValue<std::string>("startedAt", "");
     step.finished_at = object->optValue<std::string>("finishedAt", "");
+    // Records written before retries existed have none; a count out of range is ignored.
+    const auto attempts = object->optValue<Poco::Int64>("attempts", 0);
+    if (attempts >= 0 && attempts <= static_cast<Poco::Int64>(std::numeric_limits<unsigned>::max()))
+      step.attempts = static_cast<unsigned>(attempts);
   } catch (const std::exception&) {
     // A hand-edited or foreign record: show what we have.
   }

@@ -6,7 +6,6 @@
 #include <Poco/Redis/Command.h>
 
 #include "dray/sdk/errors.hpp"
-#include "plugins/storage/redis/redis_keys.hpp"
 #include "plugins/storage/redis/redis_scripts.hpp"
 
 namespace dray::plugins::storage::redis {
@@ -39,17 +38,21 @@ struct PackedBatch {
   }
 };
 
-Command eval(const char* script, const std::vector<std::string>& keys) {
+// A script on the job's keys (RedisKeys::ofJob order), and the jobs list when `with_list`.
+Command eval(const char* script, const RedisKeys& keys, const std::string& job, bool with_list) {
+  std::vector<std::string> names = keys.ofJob(job);
+  if (with_list) names.push_back(keys.jobs());
   Command command("EVAL");
-  command << script << std::to_string(keys.size());
-  for (const auto& key : keys) command << key;
+  command << script << std::to_string(names.size());
+  for (const auto& name : names) command << name;
   return command;
 }
 
 }  // namespace
 
-WriteBehindQueue::WriteBehindQueue(RedisConnectionPool& pool, WriteBehindOptions options, sdk::Logger& logger)
-    : pool_(pool), options_(options), logger_(logger), writer_([this] { writerLoop(); }) {}
+WriteBehindQueue::WriteBehindQueue(RedisConnectionPool& pool, RedisKeys keys, WriteBehindOptions options,
+                                   sdk::Logger& logger)
+    : pool_(pool), keys_(std::move(keys)), options_(options), logger_(logger), writer_([this] { writerLoop(); }) {}
 
 WriteBehindQueue::~WriteBehindQueue() {
   if (!flush(std::chrono::seconds(5))) {
@@ -67,7 +70,8 @@ WriteBehindQueue::~WriteBehindQueue() {
 
 void WriteBehindQueue::appendLog(const std::string& id, std::span<const std::string_view> lines) {
   if (lines.empty()) return;
-  Op op{id, {}, {}, "", "", "", 0};
+  Op op;
+  op.job = id;
   std::size_t text_size = 0;
   for (std::string_view line : lines) text_size += line.size();
   op.text.reserve(text_size);
@@ -80,9 +84,22 @@ void WriteBehindQueue::appendLog(const std::string& id, std::span<const std::str
   enqueue(std::move(op));
 }
 
-void WriteBehindQueue::setField(const std::string& id, const std::string& key, const std::string& field,
-                                const std::string& value) {
-  enqueue(Op{id, {}, {}, key, field, value, field.size() + value.size() + 16});
+void WriteBehindQueue::setField(const std::string& id, FieldWrite write) {
+  Op op;
+  op.kind = Op::Kind::kField;
+  op.job = id;
+  op.bytes = write.field.size() + write.value.size() + write.channel.size() + write.message.size() + 16;
+  op.field = std::move(write);
+  enqueue(std::move(op));
+}
+
+void WriteBehindQueue::setOutput(const std::string& id, std::string_view bytes) {
+  Op op;
+  op.kind = Op::Kind::kOutput;
+  op.job = id;
+  op.text = bytes;
+  op.bytes = bytes.size() + 16;
+  enqueue(std::move(op));
 }
 
 void WriteBehindQueue::enqueue(Op op) {
@@ -153,13 +170,14 @@ void WriteBehindQueue::writerLoop() {
 }
 
 void WriteBehindQueue::write(std::deque<Op>& ops) {
-  // Build one pipeline: consecutive appends to a job merge into batches; a field update
-  // closes the job's open batch first, so per-job order is kept.
+  // Build one pipeline: consecutive appends to a job merge into batches; a field update or
+  // an output closes the job's open batch first, so per-job order is kept.
   std::vector<Array> commands;
   std::vector<std::string> command_job;  // job of each log command, "" for field updates
   std::map<std::string, long long> length = log_length_;
   std::map<std::string, PackedBatch> open;
   std::vector<std::string> finished;  // jobs whose final status is in this pipeline
+  const std::string ttl = std::to_string(options_.key_ttl.count());
 
   auto close = [&](const std::string& job) {
     auto it = open.find(job);
@@ -167,8 +185,8 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
     PackedBatch& batch = it->second;
     auto known = length.find(job);
     long long before = known == length.end() ? -1 : known->second;
-    Command command = eval(kAppendLogScript, {keys::job(job), keys::log(job)});
-    command << std::to_string(before) << std::to_string(batch.count) << batch.sizes << batch.text;
+    Command command = eval(kAppendLogScript, keys_, job, false);
+    command << std::to_string(before) << std::to_string(batch.count) << batch.sizes << batch.text << ttl;
     commands.push_back(command);
     command_job.push_back(job);
     length[job] = before < 0 ? -1 : before + static_cast<long long>(batch.count);
@@ -176,11 +194,23 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
   };
 
   for (auto& op : ops) {
-    if (!op.field.empty()) {
+    if (op.kind == Op::Kind::kField) {
+      close(op.job);  // lines logged before the change are written (and readable) before it is announced
+      const FieldWrite& write = op.field;
+      if (write.hash == FieldWrite::Hash::kJob && write.field == "status" && write.value != "running") {
+        finished.push_back(op.job);
+      }
+      Command command = eval(kSetFieldScript, keys_, op.job, true);
+      command << (write.hash == FieldWrite::Hash::kJob ? "1" : "5") << write.field << write.value << write.channel
+              << write.message << ttl << (write.unlist ? op.job : std::string());
+      commands.push_back(command);
+      command_job.push_back("");
+      continue;
+    }
+    if (op.kind == Op::Kind::kOutput) {
       close(op.job);
-      if (op.field == "status" && op.value != "running") finished.push_back(op.job);
-      Command command = eval(kSetFieldScript, {keys::job(op.job), op.key});
-      command << op.field << op.value;
+      Command command = eval(kSetOutputScript, keys_, op.job, false);
+      command << op.text << ttl;
       commands.push_back(command);
       command_job.push_back("");
       continue;
@@ -200,7 +230,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
                                    std::chrono::seconds(5));
   // Commit what we learnt about log lengths only after the whole pipeline went through.
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    if (command_job[i].empty()) continue;  // field updates: nothing to learn
+    if (command_job[i].empty()) continue;  // field updates and outputs: nothing to learn
     if (replies.getType(i) != Poco::Redis::RedisTypeTraits<Poco::Int64>::TypeId) {
       throw sdk::StorageError("unexpected reply to a log append");
     }

@@ -13,6 +13,7 @@
 
 #include "dray/sdk/log.hpp"
 #include "plugins/storage/redis/redis_connection_pool.hpp"
+#include "plugins/storage/redis/redis_keys.hpp"
 
 namespace dray::plugins::storage::redis {
 
@@ -20,22 +21,39 @@ struct WriteBehindOptions {
   std::size_t batch_lines = 1000;                ///< lines per RPUSH at most
   std::chrono::milliseconds flush_interval{50};  ///< longest a line waits to be written
   std::size_t max_pending_bytes = 64u << 20;     ///< producers block beyond this
+  std::chrono::seconds key_ttl{0};               ///< DRAY_KEY_TTL: > 0: every write renews the job's keys' expiry
 };
 
-/// Log lines and status fields on their way to Redis. Callers enqueue and return; one
+/// One field of a job's hash or of its steps hash, and what to announce once it is written.
+struct FieldWrite {
+  enum class Hash { kJob, kSteps };
+  Hash hash = Hash::kJob;
+  std::string field;
+  std::string value;
+  std::string channel;  ///< PUBLISHed `message` right after the write (same script); empty: none
+  std::string message;
+  bool unlist = false;  ///< also removes the id from the jobs list (DRAY_REMOVE_DONE)
+};
+
+/// Log lines, fields and outputs on their way to Redis. Callers enqueue and return; one
 /// writer thread sends them in order, many lines per scripted RPUSH (sent packed: one
 /// argument of sizes, one of text, so no Redis argument per line on our side), all
-/// pending commands in one pipeline. When Redis is unreachable the queue keeps everything (producers block
-/// at `max_pending_bytes`) and retries with backoff until it is back. Thread-safe.
+/// pending commands in one pipeline. A field's PUBLISH and every key's EXPIRE travel in the
+/// script of the write itself, so whoever hears an event can read everything written before
+/// it. When Redis is unreachable the queue keeps everything (producers block at
+/// `max_pending_bytes`) and retries with backoff until it is back; a retried pipeline may
+/// publish an event twice, never lose one. Thread-safe.
 class WriteBehindQueue {
  public:
-  WriteBehindQueue(RedisConnectionPool& pool, WriteBehindOptions options, sdk::Logger& logger);
+  WriteBehindQueue(RedisConnectionPool& pool, RedisKeys keys, WriteBehindOptions options, sdk::Logger& logger);
   ~WriteBehindQueue();
 
   /// Copies the lines into one buffer (no allocation per line) and returns.
   void appendLog(const std::string& id, std::span<const std::string_view> lines);
-  /// Sets `field` of hash `key` (the job's hash or one of its own) if the job still exists.
-  void setField(const std::string& id, const std::string& key, const std::string& field, const std::string& value);
+  /// Sets a field of the job's hash or steps hash if the job still exists.
+  void setField(const std::string& id, FieldWrite write);
+  /// Replaces the job's output (`<prefix>:<id>:output`) if the job still exists.
+  void setOutput(const std::string& id, std::string_view bytes);
 
   /// Waits (up to `limit`) until everything enqueued before the call is in Redis.
   /// @return false if Redis did not take it in time (it stays queued).
@@ -43,12 +61,12 @@ class WriteBehindQueue {
 
  private:
   struct Op {
+    enum class Kind { kLog, kField, kOutput };
+    Kind kind = Kind::kLog;
     std::string job;
-    std::string text;                // a log append (field empty): the lines back to back
-    std::vector<std::size_t> sizes;  //   and the size of each
-    std::string key;                 // for a field update: the hash to set
-    std::string field;
-    std::string value;
+    std::string text;                // a log append: the lines back to back; an output: its bytes
+    std::vector<std::size_t> sizes;  //   and the size of each line
+    FieldWrite field;                // a field update
     std::size_t bytes = 0;
   };
 
@@ -57,6 +75,7 @@ class WriteBehindQueue {
   void write(std::deque<Op>& ops);
 
   RedisConnectionPool& pool_;
+  RedisKeys keys_;
   WriteBehindOptions options_;
   sdk::Logger& logger_;
 

@@ -57,3 +57,21 @@ TEST_CASE("malformed chunked framing is refused", "[api][front][chunked]") {
   std::string body;
   CHECK(feedAll(endless, trailers, 1000, body) == Result::kMalformed);
 }
+
+// Found by fuzz_chunked_decoder (issue 14): only the byte after the digits was checked, so a
+// size line like "5 wo" passed as 5 while a proxy in front might refuse or read it otherwise.
+TEST_CASE("after a chunk size only blanks and an extension may follow", "[api][front][chunked][fuzz]") {
+  for (const std::string input : {"5 wo\r\nhello\r\n0\r\n\r\n", "5 x;y\r\nhello\r\n0\r\n\r\n", "5\t\t6\r\nhello\r\n"}) {
+    INFO(input);
+    ChunkedDecoder decoder(1000);
+    std::string body;
+    CHECK(feedAll(decoder, input, 100, body) == Result::kMalformed);
+  }
+  for (const std::string input : {"5 \r\nhello\r\n0\r\n\r\n", "5 \t ;name=value\r\nhello\r\n0 ;x\r\n\r\n"}) {
+    INFO(input);
+    ChunkedDecoder decoder(1000);
+    std::string body;
+    CHECK(feedAll(decoder, input, 100, body) == Result::kDone);
+    CHECK(body == "hello");
+  }
+}

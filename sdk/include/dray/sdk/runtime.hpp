@@ -22,6 +22,12 @@ class DRAY_SDK_API ExitHook {
   virtual void afterExit(int exit_code, ContainerFiles& files) = 0;
 };
 
+/// How a container ended.
+struct ContainerExit {
+  int code = -1;            ///< the exit code
+  bool oom_killed = false;  ///< the engine killed it for going past its memory limit
+};
+
 /// Where a container's streams come from and go to. All three outlive the run call.
 struct RunIo {
   ByteSource& stdin_source;
@@ -52,8 +58,8 @@ class DRAY_SDK_API PreparedContainer {
   /// watchdog thread (step timeout, job deadline) or its shutdown path, never while holding
   /// its own locks. A std::stop_callback registered on `stop` runs on that requesting
   /// thread, so it must not block: start the kill (or wake the waiting thread) and return.
-  /// @return the container's exit code. Throws EngineError on engine failures.
-  virtual int run(RunIo& io, ExitHook& hook, std::stop_token stop) = 0;
+  /// @return how the container ended. Throws EngineError on engine failures.
+  virtual ContainerExit run(RunIo& io, ExitHook& hook, std::stop_token stop) = 0;
 };
 
 using PreparedContainerPtr = std::unique_ptr<PreparedContainer>;
@@ -74,7 +80,7 @@ class DRAY_SDK_API Runtime : public Plugin {
 
   /// prepare() and PreparedContainer::run() in one call: create, attach, start, stream,
   /// wait, hook, remove (on every path).
-  int run(const ContainerSpec& spec, RunIo& io, ExitHook& hook, std::stop_token stop) {
+  ContainerExit run(const ContainerSpec& spec, RunIo& io, ExitHook& hook, std::stop_token stop) {
     return prepare(spec, stop)->run(io, hook, stop);
   }
 

@@ -37,7 +37,11 @@ class DRAY_SDK_API Storage : public Plugin {
   /// Sets the job's start and/or end time; an empty argument leaves that time unchanged.
   virtual void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) = 0;
 
-  /// Replaces the record of step `index` (0-based, < total_steps).
+  /// Sets how long the job took: seconds as a decimal number ("2.514"), the fork's `finishedIn`.
+  virtual void setFinishedIn(const std::string& id, const std::string& seconds) = 0;
+
+  /// Replaces the record of step `index` (0-based, < total_steps). A record whose state is
+  /// `running` marks the start of (an attempt of) that step.
   virtual void setStep(const std::string& id, std::size_t index, const StepRecord& step) = 0;
 
   /// Appends lines to the job log, keeping their order. The views are valid only during
@@ -53,6 +57,13 @@ class DRAY_SDK_API Storage : public Plugin {
 
   /// At most `max_lines` log lines from position `from` (0-based); empty when past the end.
   virtual std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) = 0;
+
+  /// Keeps the job's final output (the last step's captured bytes, bounded by the host's
+  /// DRAY_OUTPUT_LIMIT), replacing any earlier one.
+  virtual void setOutput(const std::string& id, std::string_view bytes) = 0;
+
+  /// The job's final output, or nullopt when none was kept.
+  virtual std::optional<std::string> readOutput(const std::string& id) = 0;
 
   /// Makes every appended line durable and readable. Default: nothing to do.
   virtual void flush() {}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,16 @@ struct EnvVar {
   std::string value;
 };
 
+/// Engine resources of one step's container; 0 or empty = the engine's default. The host
+/// already applied the server's defaults and ceilings (DRAY_STEP_*).
+struct Resources {
+  std::string network_mode;     ///< HostConfig.NetworkMode: bridge, host, none, container:<id>, a network
+  std::int64_t cpu_shares = 0;  ///< HostConfig.CpuShares, a relative weight
+  std::int64_t memory = 0;      ///< HostConfig.Memory, bytes
+  std::int64_t nano_cpus = 0;   ///< HostConfig.NanoCpus, 1e9 = one CPU
+  std::int64_t pids_limit = 0;  ///< HostConfig.PidsLimit
+};
+
 /// A step as resolved by the host: job and step environment already merged (step wins),
 /// output spec already matched to a channel. Plugins never see the raw JSON.
 struct StepSpec {
@@ -24,6 +35,7 @@ struct StepSpec {
   bool refresh = false;     ///< pull even when the image is present
   std::vector<EnvVar> env;  ///< merged, in first-definition order
   std::string output;       ///< the output spec, e.g. "stdout", "/out.txt"
+  Resources resources;      ///< limits for the step's container
 };
 
 /// What the runtime creates. Output channels may adjust it in Capture::prepare.
@@ -31,6 +43,7 @@ struct ContainerSpec {
   std::string image;
   std::vector<std::string> env;               ///< "NAME=value"
   std::map<std::string, std::string> labels;  ///< the host adds dray.job / dray.step
+  Resources resources;                        ///< copied from the step
 };
 
 /// Job status strings kept compatible with the original API.
@@ -47,6 +60,7 @@ struct StepRecord {
   int exit_code = -1;             ///< -1 until the container exited
   std::string started_at;
   std::string finished_at;
+  unsigned attempts = 0;  ///< attempts made so far (1 + retries used); 0 before the first
 };
 
 /// A job as storage keeps it.
@@ -62,6 +76,7 @@ struct JobRecord {
   std::string created_at;         ///< RFC 3339 UTC
   std::string started_at;         ///< empty until a worker took it
   std::string finished_at;        ///< empty until it ended
+  std::string finished_in;        ///< seconds the job took, decimal ("2.514"); empty until it ended
   std::vector<StepRecord> steps;  ///< one per step (may be empty for records from the original)
 };
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Process.h>
@@ -64,7 +65,7 @@ Run run(Engine& engine, const std::string& code, const std::string& input = "", 
   r.hook = Hook(std::move(file));
   test::StringSource in(input, 7000);  // odd read sizes on purpose
   sdk::RunIo io{in, r.out, r.err};
-  r.code = engine.runtime.run(engine.script(code), io, r.hook, stop);
+  r.code = engine.runtime.run(engine.script(code), io, r.hook, stop).code;
   return r;
 }
 
@@ -203,7 +204,7 @@ TEST_CASE("a prepared container waits created until run and is removed when drop
   test::StringSource in("piped in\n");
   Hook hook;
   sdk::RunIo io{in, out, err};
-  CHECK(prepared->run(io, hook, {}) == 0);
+  CHECK(prepared->run(io, hook, {}).code == 0);
   CHECK(out.data == "piped in\n");
   CHECK(err.data == "late\n");
   CHECK(test::containersOfJob(engine.label, "exited").size() == 1);  // kept until dropped
@@ -261,11 +262,87 @@ TEST_CASE("over tcp:// a prepared container still streams after waiting idle", "
   test::StringSource in("over tcp\n");
   Hook hook("/o/copy");
   sdk::RunIo io{in, out, err};
-  CHECK(prepared->run(io, hook, {}) == 0);
+  CHECK(prepared->run(io, hook, {}).code == 0);
   CHECK(out.data == "over tcp\n");
   CHECK(err.data == "err\n");
   CHECK(hook.found);
   CHECK(hook.file.data == "over tcp\n");
   prepared.reset();
+  CHECK(engine.leftovers() == 0);
+}
+
+namespace {
+
+// The HostConfig the engine holds for the one container of `label` (GET /containers/{id}/json).
+Poco::JSON::Object::Ptr hostConfigOf(const std::string& label) {
+  auto ids = test::containersOfJob(label);
+  REQUIRE(ids.size() == 1);
+  int status = 0;
+  std::string json = test::shell("docker inspect -f '{{json .HostConfig}}' " + ids[0], &status);
+  REQUIRE(status == 0);
+  return Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+}
+
+}  // namespace
+
+TEST_CASE("a prepared container has the step's resources in its HostConfig", "[docker][runtime][resources]") {
+  Engine engine;
+  // The limits as the step sees them (cgroup v1 paths, then v2).
+  sdk::ContainerSpec spec = engine.script(
+      "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes memory.max 2>/dev/null; cat pids/pids.max pids.max "
+      "2>/dev/null; true");
+  spec.resources = {"none", 512, 48LL << 20, 250000000, 64};
+  auto prepared = engine.runtime.prepare(spec);
+  auto host = hostConfigOf(engine.label);
+  CHECK(host->getValue<std::string>("NetworkMode") == "none");
+  CHECK(host->getValue<std::int64_t>("CpuShares") == 512);
+  CHECK(host->getValue<std::int64_t>("Memory") == 48LL << 20);
+  CHECK(host->getValue<std::int64_t>("MemorySwap") == 48LL << 20);
+  CHECK(host->getValue<std::int64_t>("NanoCpus") == 250000000);
+  CHECK(host->getValue<std::int64_t>("PidsLimit") == 64);
+  test::StringSink out, err;
+  test::StringSource in("");
+  Hook hook;
+  sdk::RunIo io{in, out, err};
+  auto exit = prepared->run(io, hook, {});
+  CHECK(exit.code == 0);
+  CHECK_FALSE(exit.oom_killed);
+  CHECK(out.data == std::to_string(48LL << 20) + "\n64\n");
+  prepared.reset();
+
+  // Nothing set: the engine's defaults, and the network mode "host" passes through as given.
+  sdk::ContainerSpec plain = engine.script("true");
+  plain.resources.network_mode = "host";
+  auto unlimited = engine.runtime.prepare(plain);
+  auto defaults = hostConfigOf(engine.label);
+  CHECK(defaults->getValue<std::string>("NetworkMode") == "host");
+  CHECK(defaults->getValue<std::int64_t>("Memory") == 0);
+  CHECK(defaults->getValue<std::int64_t>("NanoCpus") == 0);
+  CHECK(defaults->getValue<std::int64_t>("CpuShares") == 0);
+  unlimited.reset();
+  CHECK(engine.leftovers() == 0);
+}
+
+TEST_CASE("a step past its memory limit is reported as killed for memory", "[docker][runtime][resources]") {
+  Engine engine;
+  // tail keeps a line without a newline whole: 200 MiB of zeros in a 32 MiB step.
+  sdk::ContainerSpec spec = engine.script("head -c 200m /dev/zero | tail");
+  spec.resources.memory = 32LL << 20;
+  test::StringSink out, err;
+  test::StringSource in("");
+  Hook hook;
+  sdk::RunIo io{in, out, err};
+  auto exit = engine.runtime.run(spec, io, hook, {});
+  std::printf("docker runtime: a 32 MiB step filling 200 MiB exited %d, oom_killed=%d\n", exit.code,
+              exit.oom_killed ? 1 : 0);
+  CHECK(exit.code != 0);
+  CHECK(exit.oom_killed);
+
+  // An ordinary failure is not a memory kill.
+  sdk::ContainerSpec failing = engine.script("exit 3");
+  failing.resources.memory = 32LL << 20;
+  auto plain = engine.runtime.run(failing, io, hook, {});
+  CHECK(plain.code == 3);
+  CHECK_FALSE(plain.oom_killed);
   CHECK(engine.leftovers() == 0);
 }

@@ -102,3 +102,30 @@ TEST_CASE("a truncated archive is an engine error", "[plugins][docker][tar]") {
   dray::test::StringSink sink;
   CHECK_THROWS_AS(readTopEntry(in, sink), dray::sdk::EngineError);
 }
+
+// Found by fuzz_tar_reader (issue 14): a GNU base-256 size that is negative or does not fit
+// in 64 bits lost its high bits and read as a small size (here 0: an empty file, no error).
+TEST_CASE("a base-256 size is read whole, and a negative or oversized one is malformed",
+          "[plugins][docker][tar][fuzz]") {
+  const std::string tar = makeTar("printf 'fourteen bytes' > f", "f");
+  auto withSize = [&](std::initializer_list<unsigned char> field) {
+    std::string patched = tar;
+    std::size_t at = 124;  // the size field of the first header
+    for (unsigned char byte : field) patched[at++] = static_cast<char>(byte);
+    return patched;
+  };
+  auto read = [](const std::string& archive, std::string* data = nullptr) {
+    std::istringstream in(archive);
+    dray::test::StringSink sink;
+    TarTopEntry entry = readTopEntry(in, sink);
+    if (data) *data = sink.data;
+    return entry;
+  };
+  std::string data;
+  CHECK(read(withSize({0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 14}), &data).kind == TarEntryKind::kRegular);
+  CHECK(data == "fourteen bytes");
+  CHECK_THROWS_AS(read(withSize({0xf2, 0xf2, 0xf2, 0, 0, 0, 0, 0, 0, 0, 0, 0})), dray::sdk::EngineError);  // negative
+  CHECK_THROWS_AS(read(withSize({0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 14})), dray::sdk::EngineError);       // 2^72 + 14
+  CHECK_THROWS_AS(read(withSize({0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x01})),
+                  dray::sdk::EngineError);  // would wrap when rounded up to whole blocks
+}

@@ -18,27 +18,41 @@ namespace {
 using namespace dray;
 using Lines = std::vector<std::string>;
 
+// Sets environment variables for the object's life (plugin options are read from there).
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(test::EnvMap env) : env_(std::move(env)) {
+    for (const auto& [name, value] : env_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : env_) ::unsetenv(name.c_str());
+  }
+
+ private:
+  test::EnvMap env_;
+};
+
 class StorageUnderTest {
  public:
-  StorageUnderTest() {
+  /// `env`: plugin settings for this storage, e.g. {{"DRAY_KEY_TTL", "1"}}.
+  explicit StorageUnderTest(test::EnvMap env = {}) {
     if (test::testStorage() == "redis") {
       redis_ = std::make_unique<test::RedisServer>();
-      ::setenv("REDIS_URL", redis_->url().c_str(), 1);
+      env["REDIS_URL"] = redis_->url();
     }
+    env_ = std::make_unique<ScopedEnv>(std::move(env));
     registry_ =
         std::make_unique<core::PluginRegistry>(core::PluginLoader::loadDirectories({test::pluginDir()}), logger_);
     storage_ = registry_->create<sdk::Storage>(sdk::PluginKind::kStorage, test::testStorage());
   }
-  ~StorageUnderTest() {
-    storage_.reset();
-    ::unsetenv("REDIS_URL");
-  }
+  ~StorageUnderTest() { storage_.reset(); }
   sdk::Storage& operator*() { return *storage_; }
   sdk::Storage* operator->() { return storage_.get(); }
   test::RedisServer* redis() { return redis_.get(); }
 
  private:
   std::unique_ptr<test::RedisServer> redis_;
+  std::unique_ptr<ScopedEnv> env_;
   test::RecordingLogger logger_;
   std::unique_ptr<core::PluginRegistry> registry_;
   std::shared_ptr<sdk::Storage> storage_;
@@ -205,4 +219,125 @@ TEST_CASE("a hundred thousand lines in small batches all arrive", "[storage][con
   CHECK(lines.front() == "line 0");
   CHECK(lines.back() == "line 99999");
   CHECK(storage->readLog("BIG", 99998, SIZE_MAX) == Lines{"line 99998", "line 99999"});
+}
+
+// --- The production fork's additions (issue 15): output, finishedIn, attempts, retention ---
+
+TEST_CASE("the final output is kept, replaced, and goes with its job", "[storage][contract][output]") {
+  StorageUnderTest storage;
+  storage->createJob(job("OUT"));
+  CHECK_FALSE(storage->readOutput("OUT"));
+  const std::string bytes("first\0line\r\n\xff\xfe ünïcödé\n", 24);
+  storage->setOutput("OUT", bytes);
+  storage->flush();
+  CHECK(storage->readOutput("OUT") == bytes);
+  storage->setOutput("OUT", std::string(200000, 'o'));  // replaces, never appends
+  storage->flush();
+  CHECK(storage->readOutput("OUT") == std::string(200000, 'o'));
+  storage->setOutput("OUT", "");
+  storage->flush();
+  CHECK(storage->readOutput("OUT") == std::string());  // kept as given: empty is not "none"
+  CHECK(storage->deleteJob("OUT"));
+  CHECK_FALSE(storage->readOutput("OUT"));
+  storage->setOutput("OUT", "late");  // after delete: never recreates the job or its output
+  storage->setOutput("NEVER", "x");
+  storage->flush();
+  CHECK_FALSE(storage->readOutput("OUT"));
+  CHECK_FALSE(storage->readOutput("NEVER"));
+  CHECK_FALSE(storage->getJob("OUT"));
+  CHECK(storage->listJobs().empty());
+}
+
+TEST_CASE("finishedIn and step attempts read back", "[storage][contract]") {
+  StorageUnderTest storage;
+  sdk::JobRecord record = job("F", 2);
+  record.steps = {{"a", "img/a", "pending", -1, "", "", 0}, {"b", "img/b", "pending", -1, "", "", 0}};
+  storage->createJob(record);
+  CHECK(storage->getJob("F")->finished_in.empty());
+  CHECK(storage->getJob("F")->steps[0].attempts == 0);
+  storage->setStep("F", 0, {"a", "img/a", "running", -1, "2026-11-27T10:00:01Z", "", 1});
+  storage->setStep("F", 0, {"a", "img/a", "complete", 0, "2026-11-27T10:00:01Z", "2026-11-27T10:00:02Z", 3});
+  storage->setFinishedIn("F", "2.514");
+  storage->flush();
+  REQUIRE(test::waitUntil([&] { return !storage->getJob("F")->finished_in.empty(); }, std::chrono::seconds(2)));
+  auto read = *storage->getJob("F");
+  CHECK(read.finished_in == "2.514");
+  CHECK(read.steps[0].attempts == 3);
+  CHECK(read.steps[0].state == "complete");
+  CHECK(read.steps[1].attempts == 0);
+}
+
+TEST_CASE("DRAY_REMOVE_DONE: an ended job leaves the list, its records stay", "[storage][contract][retention]") {
+  StorageUnderTest storage(test::EnvMap{{"DRAY_REMOVE_DONE", "true"}});
+  for (const char* id : {"DONE", "FAILED", "CANCELED", "RUNNING"}) storage->createJob(job(id));
+  storage->appendLog("DONE", {"kept"});
+  storage->setOutput("DONE", "result");
+  storage->setStatus("DONE", "complete");
+  storage->setStatus("FAILED", "error");
+  storage->setStatus("CANCELED", "canceled");
+  storage->setStatus("RUNNING", "running");
+  storage->flush();
+  CHECK(storage->listJobs() == Lines{"RUNNING"});
+  CHECK(storage->getJob("DONE")->status == "complete");
+  CHECK(storage->getJob("CANCELED")->status == "canceled");
+  CHECK(storage->readLog("DONE", 0, SIZE_MAX) == Lines{"kept"});
+  CHECK(storage->readOutput("DONE") == "result");
+  CHECK(storage->deleteJob("DONE"));
+  CHECK_FALSE(storage->getJob("DONE"));
+}
+
+TEST_CASE("without DRAY_REMOVE_DONE ended jobs stay listed", "[storage][contract][retention]") {
+  StorageUnderTest storage(test::EnvMap{{"DRAY_REMOVE_DONE", "false"}});
+  storage->createJob(job("A"));
+  storage->setStatus("A", "complete");
+  storage->flush();
+  CHECK(storage->listJobs() == Lines{"A"});
+}
+
+TEST_CASE("DRAY_KEY_TTL: a job goes whole that long after its last write", "[storage][contract][retention]") {
+  StorageUnderTest storage(test::EnvMap{{"DRAY_KEY_TTL", "1"}});
+  storage->createJob(job("IDLE"));
+  storage->createJob(job("BUSY"));
+  storage->appendLog("IDLE", {"line"});
+  storage->setOutput("IDLE", "out");
+  storage->setStatus("IDLE", "complete");
+  storage->flush();
+  const auto last_idle_write = std::chrono::steady_clock::now();
+  CHECK(storage->readOutput("IDLE") == "out");
+  // BUSY is written every 200 ms for 2 s: each write renews all of its keys.
+  for (int i = 0; i < 10; ++i) {
+    storage->appendLog("BUSY", {std::to_string(i)});
+    storage->flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(std::chrono::steady_clock::now() - last_idle_write > std::chrono::milliseconds(1500));
+  CHECK_FALSE(storage->getJob("IDLE"));
+  CHECK(storage->readLog("IDLE", 0, SIZE_MAX).empty());
+  CHECK_FALSE(storage->readOutput("IDLE"));
+  REQUIRE(storage->getJob("BUSY"));
+  CHECK(storage->readLog("BUSY", 0, SIZE_MAX).size() == 10);
+  CHECK(storage->listJobs() == Lines{"BUSY"});  // the expired id is no longer listed
+  // A write to an expired job does not bring it back.
+  storage->setStatus("IDLE", "error");
+  storage->flush();
+  CHECK_FALSE(storage->getJob("IDLE"));
+  // Once BUSY stops being written it goes too.
+  CHECK(test::waitUntil([&] { return !storage->getJob("BUSY"); }, std::chrono::seconds(3)));
+  CHECK(storage->listJobs().empty());
+}
+
+TEST_CASE("bad retention settings stop start-up with the variable's name", "[storage][contract][retention]") {
+  for (const auto& [variable, value] : std::vector<std::pair<std::string, std::string>>{
+           {"DRAY_KEY_TTL", "soon"}, {"DRAY_KEY_TTL", "-1"}, {"DRAY_KEY_TTL", "1.5"}, {"DRAY_REMOVE_DONE", "maybe"}}) {
+    INFO(variable << "=" << value);
+    try {
+      StorageUnderTest storage(test::EnvMap{{variable, value}});
+      FAIL("the storage started");
+    } catch (const std::exception& e) {
+      CHECK_THAT(e.what(), Catch::Contains(variable) && Catch::Contains("'" + value + "'"));
+    }
+  }
+  StorageUnderTest fine(test::EnvMap{{"DRAY_KEY_TTL", "0"}, {"DRAY_REMOVE_DONE", "1"}});
+  fine->createJob(job("A"));
+  CHECK(fine->getJob("A"));
 }

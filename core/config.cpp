@@ -116,6 +116,8 @@ std::string usage() {
          "  DRAY_STEP_MEMORY, DRAY_STEP_CPUS, DRAY_STEP_PIDS_LIMIT  default and ceiling of each step's\n"
          "                       resources (0 = engine default, no ceiling); DRAY_STEP_NETWORK_MODE\n"
          "  DRAY_ALLOW_HOST_NETWORK  1: steps may ask for networkMode host or container:<id>\n"
+         "  DRAY_KEY_TTL, DRAY_REMOVE_DONE, DRAY_JOBS_KEY, DRAY_MAX_JOBS  retention (storage plugins)\n"
+         "  DOCKER_CONFIG_FILE   Docker CLI config.json whose auths are used for pulls\n"
          "  DRAY_ALLOWED_IMAGES  comma-separated image patterns steps may run ('*' within one path\n"
          "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n"
          "security (see docs/security.md):\n"

@@ -39,6 +39,11 @@ class CaptureExitHook final : public sdk::ExitHook {
   sdk::Capture& capture_;
 };
 
+bool sameResources(const sdk::Resources& a, const sdk::Resources& b) {
+  return a.network_mode == b.network_mode && a.cpu_shares == b.cpu_shares && a.memory == b.memory &&
+         a.nano_cpus == b.nano_cpus && a.pids_limit == b.pids_limit;
+}
+
 }  // namespace
 
 sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
@@ -48,6 +53,7 @@ sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
   spec.labels[kJobLabel] = step.job_id;
   spec.labels[kStepLabel] = std::to_string(step.index);
   spec.labels[kInstanceLabel] = instance_;
+  spec.resources = step.resources;
   return spec;
 }
 
@@ -64,9 +70,13 @@ std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, st
     prepared->capture_ = {step.channel->open(step.spec, *next, prepared->log_), step.channel};
     sdk::ContainerSpec container = containerFor(step.spec);
     prepared->capture_->prepare(container);
-    // The image was checked against the allow-list; a channel must not swap it.
+    // The image was checked against the allow-list and the resources against the server's
+    // ceilings (and the host-network permission): a channel must not change either.
     if (container.image != step.spec.image) {
       throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's image; refused");
+    }
+    if (!sameResources(container.resources, step.spec.resources)) {
+      throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's resources; refused");
     }
     if (!stop.stop_requested()) prepared->container_ = {runtime_->prepare(container, stop), runtime_};
   } catch (...) {

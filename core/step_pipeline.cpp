@@ -200,14 +200,16 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
     cleanup = std::async(std::launch::async, [done = std::move(current)]() mutable { done.reset(); });
   }
   if (cleanup.valid()) cleanup.get();
-  keepOutput(job, *input, job_log);
+  keepOutput(job, *input, job_log, masker);
   spdlog::info("job {}: complete", job.id);
   return Status::kComplete;
 }
 
 // The last step's output becomes the job's output (the fork's `<prefix>:<id>:output`),
-// unless it is empty or larger than DRAY_OUTPUT_LIMIT.
-void StepPipeline::keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log) const {
+// unless it is empty or larger than DRAY_OUTPUT_LIMIT. Secret values in it are masked like
+// in the log: a secret never reaches storage in clear.
+void StepPipeline::keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log,
+                              const SecretMasker* masker) const {
   if (output.size() == 0) return;
   if (output.size() > options_.output_limit) {
     job_log.warn("the job's output (" + std::to_string(output.size()) + " bytes) is larger than DRAY_OUTPUT_LIMIT (" +
@@ -220,6 +222,7 @@ void StepPipeline::keepOutput(const ResolvedJob& job, Spool& output, JobLogger& 
   auto reader = output.reader();
   char buffer[64 * 1024];
   while (std::size_t n = reader->read(buffer, sizeof buffer)) bytes.append(buffer, n);
+  if (masker) bytes = masker->mask(bytes);
   try {
     storage_.setOutput(job.id, bytes);
   } catch (const std::exception& e) {

@@ -59,7 +59,7 @@ class StepPipeline {
  private:
   void recordStep(const ResolvedJob& job, const ResolvedStep& step, Status state, int exit_code,
                   const std::string& started_at, unsigned attempts) const;
-  void keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log) const;
+  void keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log, const SecretMasker* masker) const;
 
   sdk::Storage& storage_;
   const StepExecutor& executor_;

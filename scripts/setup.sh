@@ -8,7 +8,8 @@ build="${DRAY_BUILD_DIR:-$root/build}"
 
 packages=(cmake g++ make libpoco-dev libboost-dev libboost-filesystem-dev libspdlog-dev catch2
           redis-server docker.io busybox-static curl debootstrap socat openssl libssl-dev)
-# --for-tests (scripts/test.sh): also the tools of the format, sanitizer and fuzz stages.
+# --for-tests (scripts/test.sh): also the tools of the format, sanitizer and fuzz stages and
+# of the registry tests (a local docker-registry with htpasswd).
 if [ "${1:-}" = "--for-tests" ]; then
   packages+=(clang clang-format libclang-rt-14-dev bsdextrautils docker-registry apache2-utils)
 fi

@@ -130,7 +130,7 @@ TEST_CASE("bad secrets are rejected like bad environment entries", "[core][codec
   CHECK_THAT(errorOf(R"({"secrets":[{"variable":"T","value":")" + big + R"("}])" + steps), Contains("longer than"));
 }
 
-TEST_CASE("job input is standard padded base64; anything else is refused", "[core][codec][input]") {
+TEST_CASE("job input is standard padded base64 and anything else is refused", "[core][codec][input]") {
   CHECK(dray::core::decodeJob(R"({"input":"aGVsbG8K","steps":[{"source":"a"}]})").definition.input == "hello\n");
   CHECK(dray::core::decodeJob(R"({"input":"AP8=","steps":[{"source":"a"}]})").definition.input ==
         std::string("\0\xff", 2));

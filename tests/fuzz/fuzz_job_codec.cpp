@@ -1,7 +1,9 @@
 // Job JSON codec and resolver: hostile job documents, as POST /jobs receives them.
 // Checks that only ValidationError/PolicyError come out, that an accepted job keeps every
 // documented limit, that the echo is valid JSON with `id` first and secrets masked, that the
-// echo decodes to the same job, and that resolution merges environments as documented.
+// echo decodes to the same job, and that resolution merges environments (with the identity
+// variables) and applies the image policy and resource defaults and ceilings as documented.
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -51,9 +53,14 @@ bool sameEnv(const std::vector<sdk::EnvVar>& a, const std::vector<sdk::EnvVar>& 
   return true;
 }
 
+bool sameResources(const sdk::Resources& a, const sdk::Resources& b) {
+  return a.network_mode == b.network_mode && a.cpu_shares == b.cpu_shares && a.memory == b.memory &&
+         a.nano_cpus == b.nano_cpus && a.pids_limit == b.pids_limit;
+}
+
 bool sameJob(const core::JobDefinition& a, const core::JobDefinition& b) {
   if (a.name != b.name || !sameEnv(a.environment, b.environment) || a.deadline != b.deadline ||
-      a.steps.size() != b.steps.size()) {
+      a.input != b.input || a.steps.size() != b.steps.size()) {
     return false;
   }
   for (std::size_t i = 0; i < a.steps.size(); ++i) {
@@ -61,7 +68,8 @@ bool sameJob(const core::JobDefinition& a, const core::JobDefinition& b) {
     const auto& y = b.steps[i];
     if (x.name != y.name || x.source != y.source || x.output != y.output || x.refresh != y.refresh ||
         x.begin_delimiter != y.begin_delimiter || x.end_delimiter != y.end_delimiter ||
-        !sameEnv(x.environment, y.environment) || x.timeout != y.timeout) {
+        !sameEnv(x.environment, y.environment) || x.timeout != y.timeout || !sameResources(x.resources, y.resources) ||
+        x.retries != y.retries || x.retry_backoff != y.retry_backoff || x.retry_backoff_max != y.retry_backoff_max) {
       return false;
     }
   }
@@ -87,6 +95,12 @@ void checkLimits(const core::JobDefinition& job) {
     FUZZ_CHECK(step.timeout == 0 || (step.timeout > 0 && step.timeout <= core::kMaxSeconds));
     FUZZ_CHECK(step.environment.size() <= core::kMaxEnvVars);
     checkEnv(step.environment);
+    FUZZ_CHECK(step.retries <= core::kMaxRetries);
+    FUZZ_CHECK(step.retry_backoff >= 0 && step.retry_backoff <= core::kMaxSeconds);
+    FUZZ_CHECK(step.retry_backoff_max >= 0 && step.retry_backoff_max <= core::kMaxSeconds);
+    const auto& r = step.resources;
+    FUZZ_CHECK(r.cpu_shares >= 0 && r.memory >= 0 && r.nano_cpus >= 0 && r.pids_limit >= 0);
+    FUZZ_CHECK(r.nano_cpus <= std::int64_t{1024} * 1000000000);
   }
 }
 
@@ -134,18 +148,37 @@ void checkMerge(const std::vector<sdk::EnvVar>& merged, const std::vector<std::v
   }
 }
 
-void checkResolve(const core::JobDefinition& job, const core::ImagePolicy& policy, bool allow_all) {
+// The identity variables every step gets, between the job's secrets and the step's own.
+std::vector<sdk::EnvVar> identity(const core::JobDefinition& job, const std::string& id, std::size_t index) {
+  return {{"DRAY_JOB_ID", id},
+          {"DRAY_JOB_NAME", job.name},
+          {"DRAY_CURRENT_STEP_INDEX", std::to_string(index)},
+          {"DRAY_CURRENT_STEP_NAME", job.steps[index].name},
+          {core::kAttemptVariable, "1"}};
+}
+
+// A resource as resolved: the ask, else the server's default; never above a ceiling.
+void checkResource(std::int64_t resolved, std::int64_t asked, std::int64_t ceiling) {
+  FUZZ_CHECK(resolved == (asked == 0 ? ceiling : asked));
+  FUZZ_CHECK(ceiling == 0 || resolved <= ceiling);
+}
+
+// `open`: every image allowed, no ceilings, host networks allowed: nothing but a bad image
+// reference or output may be refused.
+void checkResolve(const core::JobDefinition& job, const core::ImagePolicy& policy, const core::StepLimits& limits,
+                  bool open) {
   const std::string id = "0A1B2C3D-0000-4000-8000-00000000FFFF";
   core::ResolvedJob resolved;
   try {
-    resolved = core::resolveJob(job, id, channels(), 7.5, policy);
+    resolved = core::resolveJob(job, id, channels(), 7.5, policy, limits);
   } catch (const core::ValidationError&) {
     return;
   } catch (const core::PolicyError&) {
-    FUZZ_CHECK(!allow_all);
+    FUZZ_CHECK(!open);
     return;
   }
   FUZZ_CHECK(resolved.id == id && resolved.name == job.name && resolved.deadline == job.deadline);
+  FUZZ_CHECK(resolved.input == job.input);
   FUZZ_CHECK(resolved.steps.size() == job.steps.size() && resolved.secrets.size() == job.secrets.size());
   for (std::size_t i = 0; i < job.steps.size(); ++i) {
     const auto& step = resolved.steps[i];
@@ -156,7 +189,22 @@ void checkResolve(const core::JobDefinition& job, const core::ImagePolicy& polic
     FUZZ_CHECK(policy.allows(core::parseImageReference(step.spec.image)));
     FUZZ_CHECK(step.channel != nullptr && step.channel->accepts(defined.output));
     FUZZ_CHECK(step.timeout == (defined.timeout > 0 ? defined.timeout : 7.5));
-    checkMerge(step.spec.env, {job.environment, job.secrets, defined.environment});
+    FUZZ_CHECK(step.retries == defined.retries && step.retry_backoff == defined.retry_backoff &&
+               step.retry_backoff_max == defined.retry_backoff_max);
+    checkMerge(step.spec.env, {job.environment, job.secrets, identity(job, id, i), defined.environment});
+    const bool sets_attempt = std::any_of(defined.environment.begin(), defined.environment.end(),
+                                          [](const sdk::EnvVar& var) { return var.name == core::kAttemptVariable; });
+    FUZZ_CHECK(step.step_sets_attempt == sets_attempt);
+    const auto& asked = defined.resources;
+    const auto& got = step.spec.resources;
+    checkResource(got.memory, asked.memory, limits.memory);
+    checkResource(got.nano_cpus, asked.nano_cpus, limits.nano_cpus);
+    checkResource(got.pids_limit, asked.pids_limit, limits.pids_limit);
+    FUZZ_CHECK(got.cpu_shares == asked.cpu_shares);
+    FUZZ_CHECK(got.network_mode == (asked.network_mode.empty() ? limits.network_mode : asked.network_mode));
+    if (!limits.allow_host_network) {
+      FUZZ_CHECK(got.network_mode != "host" && !got.network_mode.starts_with("container:"));
+    }
   }
 }
 
@@ -191,7 +239,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   static const core::ImagePolicy allow_all;
   static const core::ImagePolicy some = core::ImagePolicy::fromSetting("dray-test/*, busybox:1.*, ghcr.io/**");
-  checkResolve(decoded.definition, allow_all, true);
-  checkResolve(decoded.definition, some, false);
+  core::StepLimits open_limits;
+  open_limits.allow_host_network = true;
+  core::StepLimits tight_limits{std::int64_t{1} << 30, 2000000000, 1000, "bridge", false};
+  checkResolve(decoded.definition, allow_all, open_limits, true);
+  checkResolve(decoded.definition, some, tight_limits, false);
   return 0;
 }

@@ -124,7 +124,7 @@ TEST_CASE("DRAY_JOBS_KEY=custom: every key is custom:*, channels stay <id>:*", "
   CHECK(keysOf(redis).empty());
 }
 
-TEST_CASE("DRAY_KEY_TTL=60: every key of a job has a TTL in (0, 60]", "[redis][fork-events]") {
+TEST_CASE("DRAY_KEY_TTL=60: every key of a job has a TTL of 1 to 60 s", "[redis][fork-events]") {
   RedisServer redis;
   DrayProcess dray(onRedis(redis, {{"DRAY_KEY_TTL", "60"}}));
   const std::string id = dray.submit(threeStepJob());

@@ -55,7 +55,7 @@ TEST_CASE("60 MiB of newlines: bounded log, bounded memory, the output still flo
   if (!dray::test::sanitized()) CHECK(peak < 64 * kMiB);
 }
 
-TEST_CASE("DRAY_JOB_LOG_LIMIT spans all steps; after it, output still flows", "[e2e][flood][redis-too]") {
+TEST_CASE("DRAY_JOB_LOG_LIMIT spans all steps, and after it output still flows", "[e2e][flood][redis-too]") {
   DrayProcess dray(EnvMap{{"DRAY_JOB_LOG_LIMIT", "1048576"}});
   // 15,000 six-digit lines cost 15,000 * (6 + 32) bytes: step 2 crosses the job's 1 MiB.
   const std::string id = dray.submit(R"({"steps":[)" + scriptStep("seq 100001 115000") + "," +

@@ -413,8 +413,8 @@ TEST_CASE("a slow pull reports progress, times out after DRAY_PULL_TIMEOUT and i
     INFO(joined(lines));
     std::printf("registry: a pull past DRAY_PULL_TIMEOUT=8 ended the job after %.1f s (%zu bytes relayed):\n%s",
                 took.count(), proxy.bytesDown(), joined(lines).c_str());
-    CHECK(took > 7s);
-    CHECK(took < 20s);
+    CHECK(took > 7s);                                 // never before the timeout
+    if (!dray::test::sanitized()) CHECK(took < 20s);  // sanitizers make everything slower
     REQUIRE(lines.size() >= 3);
     CHECK(lines.front() == "dray: pulling image " + image + " with the credentials for " + proxy.host());
     // The layer was under way: a progress line (every 5 s) says how far.
@@ -442,7 +442,7 @@ TEST_CASE("a slow pull reports progress, times out after DRAY_PULL_TIMEOUT and i
     const auto lines = dray.logLines(id);
     INFO(joined(lines));
     std::printf("registry: a pull under way was canceled in %.2f s:\n%s", took.count(), joined(lines).c_str());
-    CHECK(took < 5s);
+    if (!dray::test::sanitized()) CHECK(took < 5s);  // sanitizers make everything slower
     CHECK_THAT(lines.back(), Catch::Contains("canceled"));
     CHECK(waitUntil([&] { return proxy.openConnections() == 0; }, 30s));
     checkNoSecret(dray.log());

@@ -1,6 +1,7 @@
 #include "plugins/runtime/docker/docker_runtime.hpp"
 
 #include <atomic>
+#include <cstdio>
 #include <optional>
 #include <sstream>
 
@@ -160,8 +161,10 @@ void DockerRuntime::pull(const std::string& image, sdk::Logger& job_log, CallInt
   job_log.info(start);
   PullProgress progress(image, PullProgress::Clock::now(), kPullProgressInterval);
   const auto limit = std::chrono::milliseconds(timeouts_.pull.totalMilliseconds());
-  const std::string timed_out = "cannot pull image " + image + ": no image after " +
-                                std::to_string(timeouts_.pull.totalSeconds()) + " s (DRAY_PULL_TIMEOUT)";
+  char limit_text[32];
+  std::snprintf(limit_text, sizeof limit_text, "%g", static_cast<double>(limit.count()) / 1000);
+  const std::string timed_out =
+      "cannot pull image " + image + ": no image after " + limit_text + " s (DRAY_PULL_TIMEOUT)";
   DockerResponse response;
   bool broken = false;
   {

@@ -33,26 +33,30 @@ PullProgress::PullProgress(std::string image, Clock::time_point started, std::ch
     : image_(std::move(image)), started_(started), last_line_(started), interval_(interval) {}
 
 std::string PullProgress::feed(std::string_view line, Clock::time_point now) {
-  Poco::JSON::Object::Ptr event;
   try {
     Poco::JSON::Parser parser;
-    event = parser.parse(std::string(line)).extract<Poco::JSON::Object::Ptr>();
+    auto event = parser.parse(std::string(line)).extract<Poco::JSON::Object::Ptr>();
+    return event ? take(*event, now) : "";
   } catch (const std::exception&) {
-    return "";  // not JSON: nothing we can count (an error is always JSON)
-  }
-  if (!event) return "";
-  if (event->has("error")) {
-    error_ = event->getValue<std::string>("error");
+    // Not JSON, or not the shape we know: nothing to count, but a failure is never lost.
+    if (error_.empty() && line.find("\"error\"") != std::string_view::npos) error_ = std::string(line);
     return "";
   }
-  const std::string status = event->optValue<std::string>("status", "");
-  const std::string id = event->optValue<std::string>("id", "");
+}
+
+std::string PullProgress::take(const Poco::JSON::Object& event, Clock::time_point now) {
+  if (event.has("error")) {
+    error_ = event.get("error").toString();
+    return "";
+  }
+  const std::string status = event.optValue<std::string>("status", "");
+  const std::string id = event.optValue<std::string>("id", "");
   // "Retrying in 5 seconds" carries the wait in its text.
   const std::string kind = status.rfind("Retrying", 0) == 0 ? "Retrying" : status;
   if (id.empty() || !kLayerStatuses.count(kind)) return "";
   Layer& layer = layers_[id];
   if (kind == "Downloading") {
-    if (auto detail = event->getObject("progressDetail")) {
+    if (auto detail = event.getObject("progressDetail")) {
       layer.current = detail->optValue<std::int64_t>("current", layer.current);
       layer.total = detail->optValue<std::int64_t>("total", layer.total);
     }

@@ -6,6 +6,10 @@
 #include <string>
 #include <string_view>
 
+namespace Poco::JSON {
+class Object;
+}
+
 namespace dray::plugins::runtime::docker {
 
 /// Reads the engine's pull stream (one JSON object a line: "Pulling fs layer",
@@ -38,6 +42,7 @@ class PullProgress {
     bool done = false;     // extracted, or already present
     bool present = false;  // already there before the pull
   };
+  std::string take(const Poco::JSON::Object& event, Clock::time_point now);
   std::string progressLine() const;
 
   std::string image_;

@@ -202,7 +202,7 @@ TEST_CASE("X-Registry-Auth is base64url JSON of user, password and server", "[pl
   CHECK(decodeHeader(registryAuthHeader(long_one))->getValue<std::string>("password") == std::string(200, 'p'));
 }
 
-TEST_CASE("credential helpers are noted and not used; empty entries are skipped", "[plugins][docker][registry]") {
+TEST_CASE("credential helpers are noted and not used, and empty entries are skipped", "[plugins][docker][registry]") {
   auto store = RegistryAuth::parse(R"({"auths":{"https://index.docker.io/v1/":{}},"credsStore":"desktop"})", "c.json");
   CHECK(store.usesHelpers());
   CHECK(store.size() == 0);
@@ -284,6 +284,9 @@ TEST_CASE("pull progress becomes a few log lines, not one per layer event", "[pl
   CHECK(failed.feed(R"({"errorDetail":{"message":"unauthorized"},"error":"unauthorized: authentication required"})", t0)
             .empty());
   CHECK(failed.error() == "unauthorized: authentication required");
+  PullProgress garbled("app", t0, std::chrono::seconds(5));
+  garbled.feed(R"({"error": cut short)", t0);  // not JSON, but a failure all the same
+  CHECK(garbled.error() == R"({"error": cut short)");
   PullProgress nothing("app", t0, std::chrono::seconds(5));
   nothing.feed("not json", t0);
   CHECK(nothing.summary(t0) == "pulled image app in 0.0 s: nothing new to download");

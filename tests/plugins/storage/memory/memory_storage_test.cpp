@@ -288,7 +288,7 @@ TEST_CASE("remove-done with max-jobs: unlisted jobs still count and go first", "
   CHECK(storage.getJob("B"));
 }
 
-TEST_CASE("max-jobs is a whole number; the retention settings are checked", "[plugins][memory][retention]") {
+TEST_CASE("max-jobs is a whole number, and the retention settings are checked", "[plugins][memory][retention]") {
   using dray::plugins::storage::parseKeyTtl;
   using dray::plugins::storage::parseRemoveDone;
   using dray::plugins::storage::memory::parseMaxJobs;

@@ -245,7 +245,7 @@ TEST_CASE("a deleted job publishes nothing more", "[redis][events]") {
   CHECK_FALSE(subscriber.waitFor([](const auto& heard) { return !heard.empty(); }, std::chrono::milliseconds(300)));
 }
 
-TEST_CASE("DRAY_JOBS_KEY replaces `jobs` in every key; channels keep the bare id", "[redis][schema][events]") {
+TEST_CASE("DRAY_JOBS_KEY replaces `jobs` in every key, channels keep the bare id", "[redis][schema][events]") {
   test::RedisServer server;
   test::RecordingLogger logger;
   RedisStorageOptions options = quickOptions();
@@ -316,7 +316,7 @@ TEST_CASE("with a TTL, ids of expired jobs leave the jobs list when it is read",
   CHECK(server.cli("LRANGE jobs 0 -1") == "X-2\n");
 }
 
-TEST_CASE("DRAY_REMOVE_DONE: the id leaves the jobs list when the job ends; its keys stay", "[redis][retention]") {
+TEST_CASE("DRAY_REMOVE_DONE: the id leaves the jobs list when the job ends, its keys stay", "[redis][retention]") {
   test::RedisServer server;
   test::RecordingLogger logger;
   RedisStorageOptions options = quickOptions();
@@ -330,7 +330,7 @@ TEST_CASE("DRAY_REMOVE_DONE: the id leaves the jobs list when the job ends; its 
   CHECK(server.cli("HGET jobs:R-2 status") == "error\n");
 }
 
-TEST_CASE("step records keep their attempts; older records read as 0", "[redis][schema]") {
+TEST_CASE("step records keep their attempts, older records read as 0", "[redis][schema]") {
   sdk::StepRecord step{"n", "img", "error", 3, "a", "b", 4};
   CHECK(decodeStepRecord(encodeStepRecord(step)).attempts == 4);
   CHECK_THAT(encodeStepRecord(step), Catch::Contains(R"("attempts":4)"));

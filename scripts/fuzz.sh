@@ -32,7 +32,7 @@ fi
 started=$(date +%s)
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDRAY_FUZZ=ON -DDRAY_BUILD_TESTS=OFF -DDRAY_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j "$jobs" --target $(printf 'fuzz_%s ' "${targets[@]}")
+cmake --build "$build" -j "$jobs" --target "${targets[@]/#/fuzz_}"
 echo "fuzz.sh: built ${#targets[@]} targets in $(($(date +%s) - started)) s; ${seconds} s each"
 
 # Findings abort (the targets are built with -fno-sanitize-recover=undefined as well).

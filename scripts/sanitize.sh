@@ -30,12 +30,19 @@ done < <(tr '\n' ' ' < "$root/tests/CMakeLists.txt" |
          grep -oE '(dray_register|catch_discover_tests)\([^)]*\)' |
          sed -nE 's/^[a-z_]+\(([A-Za-z0-9_-]+) .*LABELS ([a-z0-9]+).*/\1 \2/p')
 
+# CPU seconds used by this script's finished children: on a shared machine, wall time alone
+# says little about what the stage costs.
+cpu() {
+  local stat
+  read -ra stat < /proc/$$/stat
+  echo $(((stat[15] + stat[16]) / $(getconf CLK_TCK)))
+}
 started=$(date +%s)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$optimize -DNDEBUG" \
   -DDRAY_SANITIZE="$mode" -DDRAY_BUILD_TESTS=ON >/dev/null
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
-built=$(date +%s)
-echo "sanitize.sh: built ${targets[*]} with -fsanitize=$mode in $((built - started)) s"
+built=$(date +%s) build_cpu=$(cpu)
+echo "sanitize.sh: built ${targets[*]} with -fsanitize=$mode in $((built - started)) s ($build_cpu s CPU)"
 
 # ASan, LSan and TSan reports go to $logs/<sanitizer>.<pid>: dray runs as a child of the tests
 # with its stderr in a temporary log, so a finding there would otherwise go unseen. GCC's UBSan
@@ -52,7 +59,7 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$logs/tsan
 
 status=0
 ctest --test-dir "$build" -L "$labels" --no-tests=error --output-on-failure -j "$jobs" "$@" || status=$?
-finished=$(date +%s)
+finished=$(date +%s) test_cpu=$(($(cpu) - build_cpu))
 
 reports=("$logs"/*)
 if [ -e "${reports[0]}" ]; then
@@ -63,5 +70,6 @@ if [ -e "${reports[0]}" ]; then
   echo "sanitize.sh: ${#reports[@]} sanitizer report(s) above" >&2
   status=1
 fi
-echo "sanitize.sh: $mode: build $((built - started)) s, tests $((finished - built)) s (ctest -L '$labels')"
+echo "sanitize.sh: $mode: build $((built - started)) s ($build_cpu s CPU), tests $((finished - built)) s" \
+  "($test_cpu s CPU, the engine's not counted) (ctest -L '$labels')"
 exit $status

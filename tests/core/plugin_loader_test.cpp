@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
 
+#include "core/plugin_owned.hpp"
 #include "core/plugin_registry.hpp"
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
@@ -140,4 +141,21 @@ TEST_CASE("a plugin object keeps its library loaded after the registry is gone",
   auto capture = channel->open(sdk::StepSpec{}, next, job_log);
   capture->onStdout("still here");
   CHECK(next.data == "still here");
+}
+
+TEST_CASE("an object made by plugin code keeps the library loaded after its maker is gone", "[core][loader]") {
+  test::StringSink next;
+  test::RecordingLogger job_log;
+  core::PluginOwned<sdk::Capture> capture;
+  {
+    test::RecordingLogger logger;
+    core::PluginRegistry registry(core::PluginLoader::loadDirectories({test::pluginDir()}), logger);
+    auto channel = registry.create<sdk::OutputChannel>(sdk::PluginKind::kOutput, "stdout");
+    capture = {channel->open(sdk::StepSpec{}, next, job_log), channel};
+  }
+  // Registry and every other reference to the channel are gone: only the capture holds it.
+  capture->onStdout("from a capture whose maker is gone");
+  CHECK(next.data == "from a capture whose maker is gone");
+  capture.reset();  // destroyed first, then the library may go
+  CHECK_FALSE(capture);
 }

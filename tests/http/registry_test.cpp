@@ -24,6 +24,7 @@
 #include "tests/http/script_step.hpp"
 #include "tests/support/test_support.hpp"
 
+using dray::test::base64;
 using dray::test::DrayProcess;
 using dray::test::EnvMap;
 using dray::test::shell;
@@ -35,15 +36,6 @@ namespace {
 
 const std::string kUser = "dray-puller";
 const std::string kPassword = "Pw-7f3c:never-logged";  // a colon: only the first one splits
-
-std::string base64(const std::string& text) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);
-  encoder << text;
-  encoder.close();
-  return out.str();
-}
 
 std::string randomHex(std::size_t length) {
   static std::mt19937_64 random{std::random_device{}()};

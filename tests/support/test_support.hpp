@@ -52,6 +52,9 @@ class ClosedPort {
 /// skip their assertions on time and memory footprint, but still print what they measured.
 bool sanitized();
 
+/// Standard base64 of `text` on one line (credentials, job input).
+std::string base64(const std::string& text);
+
 /// Polls `condition` until it is true or `timeout` passes; returns its last value.
 bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds interval = 50ms);

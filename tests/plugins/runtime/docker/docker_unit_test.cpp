@@ -11,8 +11,10 @@
 #include "plugins/runtime/docker/pull_progress.hpp"
 #include "plugins/runtime/docker/pull_reference.hpp"
 #include "plugins/runtime/docker/registry_auth.hpp"
+#include "tests/support/test_support.hpp"
 
 using namespace dray::plugins::runtime::docker;
+using dray::test::base64;
 
 TEST_CASE("image references split into repository, tag and digest", "[plugins][docker]") {
   auto plain = parseImageReference("busybox");
@@ -100,15 +102,6 @@ TEST_CASE("create body carries the step's resources, each only when set", "[plug
 }
 
 namespace {
-
-std::string base64(const std::string& text) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);
-  encoder << text;
-  encoder.close();
-  return out.str();
-}
 
 // The JSON an X-Registry-Auth value decodes to, the way the engine reads it (URL alphabet).
 Poco::JSON::Object::Ptr decodeHeader(const std::string& header) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,10 +44,16 @@ struct ResolvedJob {
   std::string id;
   std::string name;
   std::vector<ResolvedStep> steps;
-  double deadline = 0;               ///< seconds for the whole job; 0 = unlimited
-  std::vector<std::string> secrets;  ///< values to mask in the job log; held only in memory
-  std::string input;                 ///< the first step's stdin
+  double deadline = 0;                                  ///< seconds for the whole job; 0 = unlimited
+  std::vector<std::string> secrets;                     ///< values to mask in the job log; held only in memory
+  std::string input;                                    ///< the first step's stdin
+  std::chrono::steady_clock::time_point accepted_at{};  ///< when POST /jobs began: phase timings
 };
+
+/// Milliseconds since `since`, for the per-phase debug timings.
+inline double millisecondsSince(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
 
 /// Checks each step's image (a valid reference, allowed by `images`), merges environments
 /// (job environment, then job secrets, then the identity variables DRAY_JOB_ID,

@@ -87,6 +87,7 @@ void JobRunner::submit(ResolvedJob job) {
     if (queue_.size() >= options_.max_queue) {
       throw QueueFull(std::to_string(queue_.size()) + " jobs are already waiting; try again later");
     }
+    queued_ids_.insert(job.id);
     queue_.push_back(std::move(job));
   }
   wake_.notify_all();
@@ -102,6 +103,7 @@ bool JobRunner::cancel(const std::string& id) {
   }
   auto queued = findQueuedLocked(id);
   if (queued == queue_.end()) return false;
+  queued_ids_.erase(id);
   queue_.erase(queued);
   lock.unlock();
   changed_.notify_all();
@@ -120,13 +122,13 @@ void JobRunner::release() {
 
 bool JobRunner::waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] { return !running_.count(id) && findQueuedLocked(id) == queue_.end(); });
+  return changed_.wait_for(lock, timeout, [&] { return !running_.count(id) && !queued_ids_.count(id); });
 }
 
 std::optional<RunState> JobRunner::state(const std::string& id) const {
   std::lock_guard lock(mutex_);
   if (running_.count(id)) return RunState::kRunning;
-  if (findQueuedLocked(id) != queue_.end()) return RunState::kQueued;
+  if (queued_ids_.count(id)) return RunState::kQueued;  // a set: GET /jobs/{id} never scans the queue
   return std::nullopt;
 }
 
@@ -141,6 +143,7 @@ void JobRunner::shutdown(std::chrono::milliseconds grace) {
     if (stopped_) return;
     stopping_ = true;
     abandoned.swap(queue_);
+    queued_ids_.clear();
   }
   wake_.notify_all();
   changed_.notify_all();
@@ -224,11 +227,14 @@ void JobRunner::workerLoop() {
       if (queue_.empty()) return;  // stopping, nothing left
       job = std::move(queue_.front());
       queue_.pop_front();
+      queued_ids_.erase(job.id);
       Active& active = running_[job.id];
       active.job_deadline_seconds = job.deadline;
       active.job_deadline = after(Clock::now(), job.deadline);
     }
     wake_.notify_all();  // the watchdog learns the new deadline
+    spdlog::debug("job {}: taken by a worker {:.2f} ms after it was accepted", job.id,
+                  millisecondsSince(job.accepted_at));
     try {
       ActiveJobControl control(*this, job.id);
       finishJob(job.id, pipeline_.run(job, control));

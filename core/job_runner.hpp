@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <stop_token>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "core/job_resolver.hpp"
@@ -121,6 +122,7 @@ class JobRunner {
   std::condition_variable wake_;     // workers and watchdog
   std::condition_variable changed_;  // a job left the queue or finished
   std::deque<ResolvedJob> queue_;
+  std::unordered_set<std::string> queued_ids_;  // the ids in queue_, for lookups without a scan
   std::map<std::string, Active> running_;
   bool held_ = false;
   bool stopping_ = false;

@@ -119,6 +119,10 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
       int exit_code = -1;
       try {
         if (stop.stop_requested()) throw std::runtime_error("stopped");
+        if (i == 0 && attempt == 1) {
+          spdlog::debug("job {}: first container call {:.2f} ms after it was accepted", job.id,
+                        millisecondsSince(job.accepted_at));
+        }
         if (attempt == 1 && ahead.valid()) {
           current = ahead.get();
         } else {

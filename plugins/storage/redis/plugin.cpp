@@ -13,22 +13,26 @@ const dray::sdk::OptionSpec kOptions[] = {
     {"timeout-ms", "2000", "connect and reply timeout", nullptr},
     {"startup-wait-s", "10", "how long start-up waits for Redis before giving up", nullptr},
     {"batch-lines", "1000", "log lines per RPUSH at most", nullptr},
-    {"flush-ms", "50", "longest a log line waits before it is written", nullptr},
+    {"flush-ms", "0",
+     "0: group commit (a write goes out as soon as the writer is free; what queued meanwhile "
+     "goes in the next round trip); N > 0: also gather for up to N ms first",
+     nullptr},
     {"max-pending-mb", "64", "queued log data before steps are slowed down", nullptr},
     {"jobs-key", "jobs", "key prefix, replaces `jobs` in every key (<prefix>, <prefix>:<id>, ...)", "DRAY_JOBS_KEY"},
     {"key-ttl", "0", "seconds; > 0: every key of a job expires this long after its last write", "DRAY_KEY_TTL"},
     {"remove-done", "false", "true: a job that ended leaves the jobs list; its keys stay", "DRAY_REMOVE_DONE"},
 };
 
-unsigned long number(const dray::sdk::PluginContext& context, const std::string& name) {
+unsigned long number(const dray::sdk::PluginContext& context, const std::string& name, unsigned long min = 1) {
   const std::string& text = context.options.at(name);
   try {
     std::size_t used = 0;
     unsigned long value = std::stoul(text, &used);
-    if (used == text.size() && value > 0) return value;
+    if (used == text.size() && value >= min && text[0] != '-' && text[0] != '+') return value;
   } catch (const std::exception&) {
   }
-  throw dray::sdk::ConfigError("redis option " + name + " must be a positive whole number, got '" + text + "'");
+  throw dray::sdk::ConfigError("redis option " + name + " must be a whole number of at least " + std::to_string(min) +
+                               ", got '" + text + "'");
 }
 
 // Any bytes are a valid Redis key, but an empty prefix or one with spaces or control
@@ -57,7 +61,7 @@ dray::sdk::Plugin* create(const dray::sdk::PluginContext& context) {
   options.timeout = std::chrono::milliseconds(number(context, "timeout-ms"));
   options.startup_wait = std::chrono::seconds(number(context, "startup-wait-s"));
   options.writes.batch_lines = number(context, "batch-lines");
-  options.writes.flush_interval = std::chrono::milliseconds(number(context, "flush-ms"));
+  options.writes.flush_interval = std::chrono::milliseconds(number(context, "flush-ms", 0));
   options.writes.max_pending_bytes = number(context, "max-pending-mb") << 20;
   options.jobs_key = jobsKey(context.options.at("jobs-key"));
   options.retention.key_ttl = dray::plugins::storage::parseKeyTtl(context.options.at("key-ttl"));

@@ -131,9 +131,13 @@ void WriteBehindQueue::writerLoop() {
   for (;;) {
     wake_writer_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    // Let a trickle of lines gather into one batch, unless someone waits or it is big.
-    wake_writer_.wait_for(lock, options_.flush_interval,
-                          [&] { return stopping_ || urgent_ || pending_lines_ >= options_.batch_lines; });
+    // Group commit: write at once; whatever queued during the previous round trip is in
+    // this one, so an idle dray adds one round trip to a status change and a flood still
+    // gets big batches. A flush-ms setting may still gather a trickle into fewer writes.
+    if (options_.flush_interval.count() > 0) {
+      wake_writer_.wait_for(lock, options_.flush_interval,
+                            [&] { return stopping_ || urgent_ || pending_lines_ >= options_.batch_lines; });
+    }
     urgent_ = false;
     std::deque<Op> ops;
     ops.swap(queue_);

@@ -6,6 +6,9 @@
 #  2 throughput: 3-step jobs/s at 1, 4 and 8 workers, dray vs the raw client on as many threads
 #  3 pipe:       1 GiB through 2 steps (generate | md5sum), dray vs the shell pipe; dray's peak RSS
 #  4 api:        GET /jobs/{id} and POST /jobs req/s (wrk), idle RSS (no baseline: absolute figures)
+#  5 redis:      issue 20: Word Job latency and 8-worker throughput as a client sees them, dray on
+#                memory, on Redis (flush-ms 0, the default: after) and on Redis with flush-ms 50
+#                (the old timer: before), against the raw client; its own redis-server
 # Every round is checked: exit codes and exact output of every chain and floor run, status
 # `complete` and the exact log of every dray job, the checksum of both pipes' output, no
 # non-2xx answer in wrk. A failed round ends the run (exit 1): a failure must not look fast.
@@ -18,7 +21,7 @@ runs="${BENCH_RUNS:-10}"             # rounds of part 1
 tput_rounds="${BENCH_TPUT_ROUNDS:-3}"  # rounds of part 2, per worker count
 pipe_rounds="${BENCH_PIPE_ROUNDS:-3}"  # rounds of part 3
 api_rounds="${BENCH_API_ROUNDS:-3}"    # wrk runs of part 4, per route
-parts=" ${BENCH_PARTS:-1 2 3 4} "   # e.g. BENCH_PARTS=1 for a before/after latency check
+parts=" ${BENCH_PARTS:-1 2 3 4 5} " # e.g. BENCH_PARTS=1 for a before/after latency check
 before="${BENCH_BEFORE:-}"          # another build dir: part 1 also times its dray, interleaved
 poll="${BENCH_POLL:-1}"             # seconds between job status polls: each poll is a curl process
                                     # that competes with dockerd for the 2 cores (see README)
@@ -65,9 +68,11 @@ start_dray() {
 }
 stop_dray() { kill "$dray_pid"; wait "$dray_pid" 2>/dev/null || true; dray_pid=""; }
 before_pid=""
+extra_pids=()  # part 5's drays and its redis-server
 cleanup() {
   if [ -n "$dray_pid" ]; then kill "$dray_pid" 2>/dev/null || true; fi
   if [ -n "$before_pid" ]; then kill "$before_pid" 2>/dev/null || true; fi
+  for pid in "${extra_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -244,6 +249,140 @@ row "GET /jobs/{id}, 64 connections" "$tmp/get.txt" none
 row "POST /jobs answered 201, 16 connections" "$tmp/post.txt" none
 row "GET /jobs/{id}, 64 conn., after the POSTs" "$tmp/get-queued.txt" none
 echo "jobs queued after the POST run: $(summary "$tmp/queued.txt" | awk '{printf "p50 %d, min..max %d..%d", $2, $4, $5}')"
+fi
+
+if want 5; then
+redis_rounds="${BENCH_REDIS_ROUNDS:-20}"          # latency rounds (one job per path and round)
+redis_tput_rounds="${BENCH_REDIS_TPUT_ROUNDS:-3}" # throughput rounds (24 jobs per path and round)
+redis_poll_ms="${BENCH_REDIS_POLL_MS:-5}"         # the client's GET /jobs/{id} interval (latency)
+echo "== 5. redis (issue 20): the Word Job as a client sees it (POST /jobs -> GET /jobs/{id} says complete,"
+echo "      polled every $redis_poll_ms ms on one keep-alive connection), dray on memory, on Redis with flush-ms 0"
+echo "      (the default: after) and 50 (the old timer: before), and the raw client; 8 workers each =="
+free_port() {  # a loopback port nothing listens on yet
+  local p
+  while p=$((30000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do :; done
+  echo "$p"
+}
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --logfile "$tmp/redis.log" &
+extra_pids+=($!)
+for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+redis-cli -p "$redis_port" ping >/dev/null || fail "redis-server did not start: $(cat "$tmp/redis.log")"
+declare -A path_url
+start_path() {  # NAME ENV...: a dray of its own, on loopback, with 8 workers
+  local name=$1 p; shift
+  p=$(free_port)
+  env DRAY_INSTANCE="bench-$name" DRAY_LISTEN=127.0.0.1 DRAY_WORKERS=8 LOG_LEVEL=warn "$@" \
+    "$build/bin/dray" -p "$p" >"$tmp/dray-$name.log" 2>&1 &
+  extra_pids+=($!)
+  path_url[$name]="http://127.0.0.1:$p"
+  dray_wait_up "${path_url[$name]}" || fail "dray ($name) did not start: $(cat "$tmp/dray-$name.log")"
+}
+start_path memory DRAY_STORAGE=memory
+# "after" is the shipped default (no flush-ms set); "before" sets the old 50 ms timer.
+start_path redis0 DRAY_STORAGE=redis REDIS_PORT="tcp://127.0.0.1:$redis_port" DRAY_JOBS_KEY=bench-after
+start_path redis50 DRAY_STORAGE=redis REDIS_PORT="tcp://127.0.0.1:$redis_port" DRAY_JOBS_KEY=bench-before \
+  DRAY_STORAGE_REDIS_FLUSH_MS=50
+paths=(floor memory redis0 redis50)
+# run_paths ROUND MODE: one run of every path, starting with a different one each round so
+# that no path always follows the same neighbour. Every run checks status and exact output.
+run_paths() {
+  local k name
+  for k in 0 1 2 3; do
+    name=${paths[$((($1 + k) % 4))]}
+    if [ "$2" = latency ]; then
+      if [ "$name" = floor ]; then
+        "$build/bin/bench_api_floor" 1 >>"$tmp/l-floor.txt" || fail "bench_api_floor"
+      else
+        "$build/bin/bench_dray_client" latency "${path_url[$name]}" "$redis_poll_ms" >>"$tmp/l-$name.txt" ||
+          fail "bench_dray_client latency ($name)"
+      fi
+    elif [ "$name" = floor ]; then
+      "$build/bin/bench_api_floor" --workers 8 --jobs 24 | awk '{print 24 / $1}' >>"$tmp/t-floor.txt" ||
+        fail "bench_api_floor --workers 8"
+    else
+      # Polls every 5 ms, one GET at a time, in the order the jobs were taken.
+      "$build/bin/bench_dray_client" throughput "${path_url[$name]}" 24 5 >"$tmp/t-out" ||
+        fail "bench_dray_client throughput ($name)"
+      read -r client_s server_s <"$tmp/t-out"
+      awk -v s="$client_s" 'BEGIN {print 24 / s}' >>"$tmp/t-$name-client.txt"
+      awk -v s="$server_s" 'BEGIN {print 24 / s}' >>"$tmp/t-$name-server.txt"
+    fi
+  done
+}
+ratio_file() { paste "$1" "$2" | awk '{print $1 / $2}' >"$3"; }  # A B OUT: per-round A / B
+per_round() { paste "$1" "$2" | awk '{printf "%s%.3f", (NR > 1 ? " " : ""), $1 / $2} END {print ""}'; }
+goal() {  # TEXT RATIO_FILE <=|>= LIMIT: judged on the p50 of the per-round ratios
+  summary "$2" | awk -v t="$1" -v op="$3" -v lim="$4" '{ ok = op == "<=" ? $2 <= lim : $2 >= lim
+    printf "goal %-44s p50 %.3f (p10..p90 %.3f..%.3f): %s\n", t " " op " " lim ":", $2, $1, $3, ok ? "met" : "NOT met" }'
+}
+t0=$(now_ms)
+for r in $(seq 0 $((redis_rounds - 1))); do run_paths "$r" latency; done
+for path in memory redis0 redis50; do
+  cut -d' ' -f1 "$tmp/l-$path.txt" >"$tmp/l-$path-client.txt"
+  cut -d' ' -f2 "$tmp/l-$path.txt" >"$tmp/l-$path-server.txt"
+  cut -d' ' -f3 "$tmp/l-$path.txt" >"$tmp/l-$path-post.txt"
+done
+echo "latency: $redis_rounds rounds of each path, $((($(now_ms) - t0) / 1000)) s; ratio = path ms / floor ms per round"
+header ms; digits=1
+row "floor: raw Engine API client" "$tmp/l-floor.txt"
+row "memory, client: POST -> complete seen" "$tmp/l-memory-client.txt" "$tmp/l-floor.txt"
+row "redis flush-ms 0 (after), client" "$tmp/l-redis0-client.txt" "$tmp/l-floor.txt"
+row "redis flush-ms 50 (before), client" "$tmp/l-redis50-client.txt" "$tmp/l-floor.txt"
+row "memory, server: createdAt -> finishedAt" "$tmp/l-memory-server.txt" "$tmp/l-floor.txt"
+row "redis flush-ms 0 (after), server" "$tmp/l-redis0-server.txt" "$tmp/l-floor.txt"
+row "redis flush-ms 50 (before), server" "$tmp/l-redis50-server.txt" "$tmp/l-floor.txt"
+for path in memory redis0 redis50; do  # what the client waits beyond the server's own window
+  paste "$tmp/l-$path-client.txt" "$tmp/l-$path-server.txt" | awk '{print $1 - $2}' >"$tmp/l-$path-gap.txt"
+done
+echo "client - server per round (POST, polling, and the wait until the status can be read):"
+header ms
+row "memory" "$tmp/l-memory-gap.txt" none
+row "redis flush-ms 0 (after)" "$tmp/l-redis0-gap.txt" none
+row "redis flush-ms 50 (before)" "$tmp/l-redis50-gap.txt" none
+echo "POST /jobs until it answered 201 (inside the server's window: the job is stored before the answer):"
+header ms; digits=2
+row "memory" "$tmp/l-memory-post.txt" none
+row "redis flush-ms 0 (after)" "$tmp/l-redis0-post.txt" none
+row "redis flush-ms 50 (before)" "$tmp/l-redis50-post.txt" none
+ratio_file "$tmp/l-redis0-client.txt" "$tmp/l-memory-client.txt" "$tmp/q-after-mem"
+ratio_file "$tmp/l-redis50-client.txt" "$tmp/l-memory-client.txt" "$tmp/q-before-mem"
+ratio_file "$tmp/l-redis0-client.txt" "$tmp/l-floor.txt" "$tmp/q-after-floor"
+ratio_file "$tmp/l-redis50-client.txt" "$tmp/l-floor.txt" "$tmp/q-before-floor"
+ratio_file "$tmp/l-memory-client.txt" "$tmp/l-floor.txt" "$tmp/q-mem-floor"
+ratio_file "$tmp/l-redis0-client.txt" "$tmp/l-redis50-client.txt" "$tmp/q-after-before"
+echo "per-round ratios of the client latencies (figures are ratios):"
+header "x"; digits=3
+row "redis after / memory" "$tmp/q-after-mem" none
+row "redis before / memory" "$tmp/q-before-mem" none
+row "redis after / floor" "$tmp/q-after-floor" none
+row "redis before / floor" "$tmp/q-before-floor" none
+row "memory / floor" "$tmp/q-mem-floor" none
+row "redis after / redis before" "$tmp/q-after-before" none
+echo "each round, redis after / memory:  $(per_round "$tmp/l-redis0-client.txt" "$tmp/l-memory-client.txt")"
+echo "each round, redis before / memory: $(per_round "$tmp/l-redis50-client.txt" "$tmp/l-memory-client.txt")"
+echo "each round, redis after / floor:   $(per_round "$tmp/l-redis0-client.txt" "$tmp/l-floor.txt")"
+
+t0=$(now_ms)
+for r in $(seq 0 $((redis_tput_rounds - 1))); do run_paths "$r" throughput; done
+echo "throughput: 24 Word Jobs at once on 8 workers (floor: 24 jobs on 8 threads, its saturation),"
+echo "$redis_tput_rounds rounds of each path, $((($(now_ms) - t0) / 1000)) s; ratio = path jobs/s / floor jobs/s per round"
+header "jobs/s"; digits=2
+row "floor: raw client, 8 threads" "$tmp/t-floor.txt"
+row "memory, client: first POST -> all seen" "$tmp/t-memory-client.txt" "$tmp/t-floor.txt"
+row "redis flush-ms 0 (after), client" "$tmp/t-redis0-client.txt" "$tmp/t-floor.txt"
+row "redis flush-ms 50 (before), client" "$tmp/t-redis50-client.txt" "$tmp/t-floor.txt"
+row "memory, server: createdAt -> finishedAt" "$tmp/t-memory-server.txt" "$tmp/t-floor.txt"
+row "redis flush-ms 0 (after), server" "$tmp/t-redis0-server.txt" "$tmp/t-floor.txt"
+row "redis flush-ms 50 (before), server" "$tmp/t-redis50-server.txt" "$tmp/t-floor.txt"
+ratio_file "$tmp/t-redis0-client.txt" "$tmp/t-floor.txt" "$tmp/q-tput-after-floor"
+ratio_file "$tmp/t-redis0-client.txt" "$tmp/t-memory-client.txt" "$tmp/q-tput-after-mem"
+echo "each round, redis after / floor jobs/s: $(per_round "$tmp/t-redis0-client.txt" "$tmp/t-floor.txt")"
+goal "latency, redis after / memory" "$tmp/q-after-mem" "<=" 1.02
+goal "latency, redis after / floor" "$tmp/q-after-floor" "<=" 1.05
+goal "throughput at 8 workers, redis after / floor" "$tmp/q-tput-after-floor" ">=" 0.95
+for pid in "${extra_pids[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+extra_pids=()
 fi
 
 if [ -s "$tmp/idle-rss.txt" ]; then

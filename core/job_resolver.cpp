@@ -34,6 +34,9 @@ std::string checkImage(const std::string& source, std::size_t index, const Image
   ImageReference image;
   try {
     image = parseImageReference(source);
+    // The engine gets the normalised form, so it must be valid too: docker limits the
+    // length of the full name, registry and `library/` included.
+    parseImageReference(image.normalized());
   } catch (const ImageReferenceError& e) {
     throw ValidationError(where + " is not a valid image reference: " + e.what());
   }

@@ -74,6 +74,9 @@ JobRunner::JobRunner(sdk::Storage& storage, std::shared_ptr<sdk::Runtime> runtim
       pipeline_(storage, executor_, metrics_,
                 {options_.spool_memory, options_.log_limit, options_.job_log_limit, options_.output_limit}),
       held_(options_.held) {
+  // spdlog builds its registry on first use: do it here, before the threads that log, so
+  // the construction happens-before every use (libspdlog is not instrumented for TSan).
+  spdlog::default_logger_raw();
   for (unsigned i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
   watchdog_ = std::thread([this] { watchdogLoop(); });
 }

@@ -121,6 +121,26 @@ TEST_CASE("an invalid image reference names the step and the reason", "[core][re
   }
 }
 
+// Found by fuzz_job_codec (issue 14): a name within 255 characters as written but longer
+// once normalised ("docker.io/" added) was accepted, and the engine refuses it.
+TEST_CASE("an image whose normalised name is too long is refused", "[core][resolver][image][fuzz]") {
+  auto channels = builtInChannels();
+  auto resolve = [&](const std::string& source) {
+    auto decoded = core::decodeJob(R"({"steps":[{"source":")" + source + R"("}]})");
+    return core::resolveJob(decoded.definition, "JOB", channels);
+  };
+  const std::string path = "dray-test/" + std::string(240, 'x');  // 250 characters as written
+  try {
+    resolve(path);
+    FAIL("accepted");
+  } catch (const core::ValidationError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("steps[0].source") && Catch::Contains("longer than 255"));
+  }
+  // 255 characters once normalised: still fine.
+  const std::string longest = "dray-test/" + std::string(255 - std::string("docker.io/dray-test/").size(), 'x');
+  CHECK(resolve(longest).steps[0].spec.image == "docker.io/" + longest + ":latest");
+}
+
 TEST_CASE("an image outside the allow-list is a policy error naming step and image", "[core][resolver][image]") {
   auto channels = builtInChannels();
   auto policy = core::ImagePolicy::fromSetting("dray-test/*");

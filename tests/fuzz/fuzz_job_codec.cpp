@@ -59,8 +59,8 @@ bool sameResources(const sdk::Resources& a, const sdk::Resources& b) {
 }
 
 bool sameJob(const core::JobDefinition& a, const core::JobDefinition& b) {
-  if (a.name != b.name || !sameEnv(a.environment, b.environment) || a.deadline != b.deadline ||
-      a.input != b.input || a.steps.size() != b.steps.size()) {
+  if (a.name != b.name || !sameEnv(a.environment, b.environment) || a.deadline != b.deadline || a.input != b.input ||
+      a.steps.size() != b.steps.size()) {
     return false;
   }
   for (std::size_t i = 0; i < a.steps.size(); ++i) {

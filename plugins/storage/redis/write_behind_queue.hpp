@@ -18,10 +18,10 @@
 namespace dray::plugins::storage::redis {
 
 struct WriteBehindOptions {
-  std::size_t batch_lines = 1000;                ///< lines per RPUSH at most
+  std::size_t batch_lines = 1000;               ///< lines per RPUSH at most
   std::chrono::milliseconds flush_interval{0};  ///< 0: group commit; > 0: also gather this long first
-  std::size_t max_pending_bytes = 64u << 20;     ///< producers block beyond this
-  std::chrono::seconds key_ttl{0};               ///< DRAY_KEY_TTL: > 0: every write renews the job's keys' expiry
+  std::size_t max_pending_bytes = 64u << 20;    ///< producers block beyond this
+  std::chrono::seconds key_ttl{0};              ///< DRAY_KEY_TTL: > 0: every write renews the job's keys' expiry
 };
 
 /// One field of a job's hash or of its steps hash, and what to announce once it is written.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs every benchmark (not part of the test suite); about 8.5 minutes on 2 busy cores
+# Builds and runs every benchmark (not part of the test suite); about 12 minutes on 2 busy cores
 # plus the build. Needs redis-server, the Docker engine with the dray-test images, wrk, jq,
 # md5sum and /bin/busybox. Results and how to read them: bench/README.md.
 #   bench/run.sh          everything

@@ -44,10 +44,15 @@ class RecordingLogger final : public sdk::Logger {
     std::lock_guard lock(mutex_);
     messages.emplace_back(message);
   }
-  std::vector<std::string> messages;
+  /// A copy of what was logged so far: read this, not `messages`, while other threads log.
+  std::vector<std::string> snapshot() const {
+    std::lock_guard lock(mutex_);
+    return messages;
+  }
+  std::vector<std::string> messages;  ///< only once every logging thread has ended
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
 };
 
 /// Reads a whole (small, test-sized) source.

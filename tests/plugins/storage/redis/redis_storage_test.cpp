@@ -138,7 +138,7 @@ TEST_CASE("lines written while Redis is down are kept and land in order when it 
   // Make sure the writer really met the outage before Redis returns.
   REQUIRE(test::waitUntil(
       [&] {
-        for (const auto& m : logger.messages) {
+        for (const auto& m : logger.snapshot()) {  // the writer thread is logging meanwhile
           if (m.find("keeping writes queued") != std::string::npos) return true;
         }
         return false;
@@ -147,6 +147,7 @@ TEST_CASE("lines written while Redis is down are kept and land in order when it 
   server.start();
   storage.flush();
   auto lines = storage.readLog("OUT", 0, SIZE_MAX);
+  for (const auto& message : logger.snapshot()) UNSCOPED_INFO(message);  // what the writer met
   REQUIRE(lines.size() == 1000);
   for (int i = 0; i < 1000; ++i) REQUIRE(lines[i] == std::to_string(i));
   CHECK(storage.getJob("OUT")->status == "complete");

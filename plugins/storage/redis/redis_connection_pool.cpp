@@ -28,12 +28,15 @@ class Lease {
   Poco::Redis::Client::Ptr client_;
 };
 
-// A failure of the connection (as opposed to an error Redis answered with).
+// A failure of the connection, or a Redis not ready yet (as opposed to an error Redis
+// answered with). A restarted Redis accepts connections while it reads its data back in and
+// answers LOADING meanwhile: the data is coming, so that is worth waiting for too.
 bool connectionLost(const Poco::Exception& e) {
   if (dynamic_cast<const Poco::Net::NetException*>(&e) || dynamic_cast<const Poco::TimeoutException*>(&e) ||
       dynamic_cast<const Poco::IOException*>(&e) || dynamic_cast<const Poco::AssertionViolationException*>(&e)) {
     return true;
   }
+  if (dynamic_cast<const Poco::Redis::RedisException*>(&e) && e.message().starts_with("LOADING")) return true;
   return e.message().find("Lost connection") != std::string::npos;
 }
 
@@ -57,6 +60,9 @@ void RedisConnectionPool::connect(Poco::Redis::Client& client) {
     select << std::to_string(address_.db);
     client.execute<std::string>(select);
   }
+  // Answered LOADING (thrown) until a restarted Redis has its data back. Pipelined writes
+  // would get that answer per command instead, and take it for a refusal: lines lost.
+  client.execute<std::string>(Poco::Redis::Command("PING"));
 }
 
 void RedisConnectionPool::runOnce(const std::function<void(Poco::Redis::Client&)>& command) {

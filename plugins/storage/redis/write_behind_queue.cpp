@@ -4,6 +4,7 @@
 
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Command.h>
+#include <Poco/Redis/Error.h>
 
 #include "dray/sdk/errors.hpp"
 #include "plugins/storage/redis/redis_scripts.hpp"
@@ -46,6 +47,12 @@ Command eval(const char* script, const RedisKeys& keys, const std::string& job, 
   command << script << std::to_string(names.size());
   for (const auto& name : names) command << name;
   return command;
+}
+
+// Redis' own error text for reply `i`, empty when that reply is not an error.
+std::string errorText(const Array& replies, std::size_t i) {
+  if (replies.getType(i) != Poco::Redis::RedisTypeTraits<Poco::Redis::Error>::TypeId) return "";
+  return replies.get<Poco::Redis::Error>(i).getMessage();
 }
 
 }  // namespace
@@ -236,7 +243,8 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (command_job[i].empty()) continue;  // field updates and outputs: nothing to learn
     if (replies.getType(i) != Poco::Redis::RedisTypeTraits<Poco::Int64>::TypeId) {
-      throw sdk::StorageError("unexpected reply to a log append");
+      const std::string error = errorText(replies, i);
+      throw sdk::StorageError("unexpected reply to a log append" + (error.empty() ? "" : ": " + error));
     }
     long long reply = replies.get<Poco::Int64>(i);
     if (reply < 0) {

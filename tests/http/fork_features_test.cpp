@@ -3,7 +3,6 @@
 // real engine. Cases tagged [redis-too] also run on Redis storage (DRAY_TEST_STORAGE=redis).
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -27,15 +26,6 @@ constexpr std::size_t kMiB = 1024 * 1024;
 
 bool hasLine(const Lines& lines, const std::string& prefix) {
   return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); });
-}
-
-// A status field of /proc/<pid>/status in bytes (VmRSS, VmHWM).
-std::size_t procBytes(int pid, const std::string& field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
-  }
-  return 0;
 }
 
 }  // namespace
@@ -226,14 +216,14 @@ TEST_CASE("reading a 1 GiB log in one GET keeps dray's memory bounded", "[e2e][f
       dray.submit(R"({"steps":[)" + scriptStep("x=$(printf %01023d 0); yes $x | head -n 1048576 > /dev/stderr") + "]}");
   INFO(dray.log());
   REQUIRE(dray.waitForJob(id, 600s) == "complete");
-  const std::size_t rss_before = procBytes(dray.pid(), "VmRSS");
-  const std::size_t peak_before = procBytes(dray.pid(), "VmHWM");
+  const std::size_t rss_before = dray.memoryBytes("VmRSS");
+  const std::size_t peak_before = dray.memoryBytes("VmHWM");
   // Read the whole answer as a stream and count it; sample dray's resident memory meanwhile.
   std::atomic<bool> reading{true};
   std::size_t rss_max = rss_before;
   std::thread sampler([&] {
     while (reading) {
-      rss_max = std::max(rss_max, procBytes(dray.pid(), "VmRSS"));
+      rss_max = std::max(rss_max, dray.memoryBytes("VmRSS"));
       std::this_thread::sleep_for(20ms);
     }
   });
@@ -252,7 +242,7 @@ TEST_CASE("reading a 1 GiB log in one GET keeps dray's memory bounded", "[e2e][f
   }
   reading = false;
   sampler.join();
-  const std::size_t peak_after = procBytes(dray.pid(), "VmHWM");
+  const std::size_t peak_after = dray.memoryBytes("VmHWM");
   std::printf(
       "fork: a %zu MiB log read in one GET; dray's RSS %zu MiB before, at most %zu MiB during (+%zu MiB); peak "
       "%zu -> %zu MiB\n",

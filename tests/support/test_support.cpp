@@ -314,10 +314,10 @@ void DrayProcess::kill() {
   stopped_ = true;
 }
 
-std::size_t DrayProcess::peakRss() const {
+std::size_t DrayProcess::memoryBytes(const std::string& field) const {
   std::ifstream status("/proc/" + std::to_string(pid()) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // reported in kB
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;  // reported in kB
   }
   return 0;
 }

@@ -121,7 +121,9 @@ class DrayProcess {
   /// SIGKILL and wait: a crash, nothing cleaned up.
   void kill();
   /// Peak resident memory (VmHWM) in bytes, read from /proc while it runs.
-  std::size_t peakRss() const;
+  std::size_t peakRss() const { return memoryBytes("VmHWM"); }
+  /// A memory field of /proc/<pid>/status in bytes ("VmRSS", "VmHWM"), 0 when unknown.
+  std::size_t memoryBytes(const std::string& field) const;
 
   /// Starts dray expecting it to fail at start-up; returns its exit code, fills `log`.
   static int runExpectingFailure(const EnvMap& env, std::string& log);

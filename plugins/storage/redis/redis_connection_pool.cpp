@@ -15,17 +15,17 @@ namespace {
 class Lease {
  public:
   template <typename Pool>
-  Lease(Pool& pool, long timeout_ms) : give_back_([&pool](Poco::Redis::Client::Ptr c) { pool.returnObject(c); }) {
+  Lease(Pool& pool, long timeout_ms) : give_back_([&pool](ConnectionPtr c) { pool.returnObject(c); }) {
     client_ = pool.borrowObject(timeout_ms);
     if (client_.isNull())
       throw sdk::StorageError("no Redis connection free within " + std::to_string(timeout_ms) + " ms");
   }
   ~Lease() { give_back_(client_); }
-  Poco::Redis::Client& operator*() { return *client_; }
+  RedisConnection& operator*() { return *client_; }
 
  private:
-  std::function<void(Poco::Redis::Client::Ptr)> give_back_;
-  Poco::Redis::Client::Ptr client_;
+  std::function<void(ConnectionPtr)> give_back_;
+  ConnectionPtr client_;
 };
 
 // A failure of the connection, or a Redis not ready yet (as opposed to an error Redis
@@ -45,11 +45,8 @@ bool connectionLost(const Poco::Exception& e) {
 RedisConnectionPool::RedisConnectionPool(RedisAddress address, std::size_t size, std::chrono::milliseconds timeout)
     : address_(std::move(address)), timeout_(timeout), pool_(factory_, size, size) {}
 
-void RedisConnectionPool::connect(Poco::Redis::Client& client) {
-  Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(timeout_.count()) * 1000);
-  client.connect(address_.host, address_.port, timeout);
-  // Timeouts apply to the socket, which connect() just replaced.
-  client.setReceiveTimeout(timeout);
+void RedisConnectionPool::connect(RedisConnection& client) {
+  client.connect(address_.host, address_.port, timeout_);
   if (!address_.password.empty()) {
     Poco::Redis::Command auth("AUTH");
     auth << address_.password;
@@ -65,9 +62,9 @@ void RedisConnectionPool::connect(Poco::Redis::Client& client) {
   client.execute<std::string>(Poco::Redis::Command("PING"));
 }
 
-void RedisConnectionPool::runOnce(const std::function<void(Poco::Redis::Client&)>& command) {
+void RedisConnectionPool::runOnce(const std::function<void(RedisConnection&)>& command) {
   Lease lease(pool_, static_cast<long>(timeout_.count()));
-  Poco::Redis::Client& client = *lease;
+  RedisConnection& client = *lease;
   try {
     if (!client.isConnected()) connect(client);
     command(client);
@@ -77,7 +74,7 @@ void RedisConnectionPool::runOnce(const std::function<void(Poco::Redis::Client&)
   }
 }
 
-void RedisConnectionPool::runWithRetry(const std::function<void(Poco::Redis::Client&)>& command,
+void RedisConnectionPool::runWithRetry(const std::function<void(RedisConnection&)>& command,
                                        std::chrono::milliseconds patience) {
   const auto deadline = std::chrono::steady_clock::now() + patience;
   std::chrono::milliseconds backoff(100);

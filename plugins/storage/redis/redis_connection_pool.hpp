@@ -4,10 +4,11 @@
 #include <functional>
 
 #include <Poco/ObjectPool.h>
-#include <Poco/Redis/Client.h>
+#include <Poco/SharedPtr.h>
 
 #include "dray/sdk/errors.hpp"
 #include "plugins/storage/redis/redis_address.hpp"
+#include "plugins/storage/redis/redis_connection.hpp"
 
 namespace dray::plugins::storage::redis {
 
@@ -17,15 +18,17 @@ class RedisUnreachable : public sdk::StorageError {
   using sdk::StorageError::StorageError;
 };
 
-// Clients are created unconnected and (re)connected by the lease, outside the pool lock:
-// Poco's pool leaks capacity when activation throws, and a dead client must be
+using ConnectionPtr = Poco::SharedPtr<RedisConnection>;
+
+// Connections are created unconnected and (re)connected by the lease, outside the pool
+// lock: Poco's pool leaks capacity when activation throws, and a dead connection must be
 // reconnectable after Redis comes back.
-struct ClientFactory {
-  Poco::Redis::Client::Ptr createObject() { return new Poco::Redis::Client; }
-  bool validateObject(Poco::Redis::Client::Ptr client) { return !client.isNull(); }
-  void activateObject(Poco::Redis::Client::Ptr) {}
-  void deactivateObject(Poco::Redis::Client::Ptr) {}
-  void destroyObject(Poco::Redis::Client::Ptr) {}
+struct ConnectionFactory {
+  ConnectionPtr createObject() { return new RedisConnection; }
+  bool validateObject(ConnectionPtr connection) { return !connection.isNull(); }
+  void activateObject(ConnectionPtr) {}
+  void deactivateObject(ConnectionPtr) {}
+  void destroyObject(ConnectionPtr) {}
 };
 
 /// A fixed-size pool of Redis connections with reconnect-on-borrow and retries.
@@ -40,25 +43,25 @@ class RedisConnectionPool {
   /// throw sdk::StorageError.
   /// Only give idempotent work to a call with patience > 0.
   template <typename T>
-  T run(const std::function<T(Poco::Redis::Client&)>& command, std::chrono::milliseconds patience);
+  T run(const std::function<T(RedisConnection&)>& command, std::chrono::milliseconds patience);
 
   const RedisAddress& address() const { return address_; }
 
  private:
-  void connect(Poco::Redis::Client& client);
-  void runOnce(const std::function<void(Poco::Redis::Client&)>& command);
-  void runWithRetry(const std::function<void(Poco::Redis::Client&)>& command, std::chrono::milliseconds patience);
+  void connect(RedisConnection& connection);
+  void runOnce(const std::function<void(RedisConnection&)>& command);
+  void runWithRetry(const std::function<void(RedisConnection&)>& command, std::chrono::milliseconds patience);
 
   RedisAddress address_;
   std::chrono::milliseconds timeout_;
-  ClientFactory factory_;
-  Poco::ObjectPool<Poco::Redis::Client, Poco::Redis::Client::Ptr, ClientFactory> pool_;
+  ConnectionFactory factory_;
+  Poco::ObjectPool<RedisConnection, ConnectionPtr, ConnectionFactory> pool_;
 };
 
 template <typename T>
-T RedisConnectionPool::run(const std::function<T(Poco::Redis::Client&)>& command, std::chrono::milliseconds patience) {
+T RedisConnectionPool::run(const std::function<T(RedisConnection&)>& command, std::chrono::milliseconds patience) {
   T result{};
-  runWithRetry([&](Poco::Redis::Client& client) { result = command(client); }, patience);
+  runWithRetry([&](RedisConnection& client) { result = command(client); }, patience);
   return result;
 }
 

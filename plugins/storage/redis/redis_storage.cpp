@@ -18,7 +18,6 @@ namespace {
 
 using Poco::Redis::Array;
 using Poco::Redis::BulkString;
-using Poco::Redis::Client;
 using Poco::Redis::Command;
 
 std::vector<std::string> strings(const Array& array) {
@@ -54,11 +53,11 @@ RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sd
     : options_(std::move(options)), keys_(options_.jobs_key), logger_(logger),
       pool_(std::move(address), options_.pool_size, options_.timeout) {
   options_.writes.key_ttl = options_.retention.key_ttl;
-  pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
+  pool_.run<std::string>([](RedisConnection& client) { return client.execute<std::string>(Command("PING")); },
                          options_.startup_wait);
   // Deadlines are checked against Redis's clock (TIME): learn how far it is from ours.
-  Array time =
-      pool_.run<Array>([](Client& client) { return client.execute<Array>(Command("TIME")); }, options_.startup_wait);
+  Array time = pool_.run<Array>([](RedisConnection& client) { return client.execute<Array>(Command("TIME")); },
+                                options_.startup_wait);
   const std::int64_t redis_millis =
       std::stoll(time.get<BulkString>(0).value()) * 1000 + std::stoll(time.get<BulkString>(1).value()) / 1000;
   clock_offset_ms_ = redis_millis - localMillis();
@@ -84,7 +83,7 @@ void RedisStorage::createJob(const sdk::JobRecord& job) {
   for (const auto& step : job.steps) command << encodeStepRecord(step);
   // The script is idempotent, so a retry after a lost reply is safe; past its deadline it
   // refuses itself, so once we report failure the job can no longer appear.
-  auto created = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
+  auto created = pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
   if (created == -2) throw sdk::StorageError("job " + job.id + " not stored: Redis did not answer in time");
   if (created == 0) throw sdk::StorageError("job " + job.id + " already exists");
@@ -96,7 +95,7 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
   commands.push_back(Command::get(keys_.description(id)));
   commands.push_back(Command::hgetall(keys_.steps(id)));
   Array replies =
-      pool_.run<Array>([&](Client& client) { return client.sendCommands(commands); }, options_.read_patience);
+      pool_.run<Array>([&](RedisConnection& client) { return client.sendCommands(commands); }, options_.read_patience);
   std::vector<std::string> fields = strings(replies.get<Array>(0));
   if (fields.empty()) return std::nullopt;
   sdk::JobRecord record;
@@ -129,14 +128,14 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
 std::vector<std::string> RedisStorage::listJobs() {
   if (options_.retention.key_ttl.count() == 0) {
     return pool_.run<std::vector<std::string>>(
-        [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys_.jobs(), 0, -1))); },
+        [&](RedisConnection& client) { return strings(client.execute<Array>(Command::lrange(keys_.jobs(), 0, -1))); },
         options_.read_patience);
   }
   // Expired jobs leave their ids behind in the list: drop those (idempotent, so retried).
   Command command("EVAL");
   command << kListLiveJobsScript << "1" << keys_.jobs() << keys_.jobs();
-  return pool_.run<std::vector<std::string>>([&](Client& client) { return strings(client.execute<Array>(command)); },
-                                             options_.read_patience);
+  return pool_.run<std::vector<std::string>>(
+      [&](RedisConnection& client) { return strings(client.execute<Array>(command)); }, options_.read_patience);
 }
 
 bool RedisStorage::deleteJob(const std::string& id) {
@@ -144,7 +143,7 @@ bool RedisStorage::deleteJob(const std::string& id) {
   command << kDeleteJobScript << "6";
   for (const auto& key : keys_.ofJob(id)) command << key;
   command << keys_.jobs() << id << deadline();
-  auto removed = pool_.run<Poco::Int64>([&](Client& client) { return client.execute<Poco::Int64>(command); },
+  auto removed = pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
   if (removed == -2) throw sdk::StorageError("job " + id + " not deleted: Redis did not answer in time");
   return removed == 1;
@@ -188,9 +187,9 @@ void RedisStorage::setOutput(const std::string& id, std::string_view bytes) {
 }
 
 std::optional<std::string> RedisStorage::readOutput(const std::string& id) {
-  BulkString value =
-      pool_.run<BulkString>([&](Client& client) { return client.execute<BulkString>(Command::get(keys_.output(id))); },
-                            options_.read_patience);
+  BulkString value = pool_.run<BulkString>(
+      [&](RedisConnection& client) { return client.execute<BulkString>(Command::get(keys_.output(id))); },
+      options_.read_patience);
   if (value.isNull()) return std::nullopt;
   return value.value();
 }
@@ -218,13 +217,15 @@ std::vector<std::string> RedisStorage::readLog(const std::string& id, std::size_
   const std::size_t room = static_cast<std::size_t>(INT64_MAX) - from;
   const Poco::Int64 last = max_lines > room ? -1 : static_cast<Poco::Int64>(from + max_lines - 1);
   return pool_.run<std::vector<std::string>>(
-      [&](Client& client) { return strings(client.execute<Array>(Command::lrange(keys_.log(id), first, last))); },
+      [&](RedisConnection& client) {
+        return strings(client.execute<Array>(Command::lrange(keys_.log(id), first, last)));
+      },
       options_.read_patience);
 }
 
 sdk::HealthReport RedisStorage::checkHealth() {
   try {
-    pool_.run<std::string>([](Client& client) { return client.execute<std::string>(Command("PING")); },
+    pool_.run<std::string>([](RedisConnection& client) { return client.execute<std::string>(Command("PING")); },
                            std::chrono::milliseconds(0));
     return {true, "redis at " + pool_.address().describe() + " answers PING"};
   } catch (const std::exception& e) {

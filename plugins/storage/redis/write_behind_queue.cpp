@@ -184,7 +184,8 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
   // Build one pipeline: consecutive appends to a job merge into batches; a field update or
   // an output closes the job's open batch first, so per-job order is kept.
   std::vector<Array> commands;
-  std::vector<std::string> command_job;  // job of each log command, "" for field updates
+  std::vector<std::string> command_job;   // job of each log command, "" for field updates
+  std::vector<std::string> command_what;  // what each field or output command sets, for errors
   std::map<std::string, long long> length = log_length_;
   std::map<std::string, PackedBatch> open;
   std::vector<std::string> finished;  // jobs whose final status is in this pipeline
@@ -200,6 +201,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
     command << std::to_string(before) << std::to_string(batch.count) << batch.sizes << batch.text << ttl;
     commands.push_back(command);
     command_job.push_back(job);
+    command_what.emplace_back();
     length[job] = before < 0 ? -1 : before + static_cast<long long>(batch.count);
     batch.clear();
   };
@@ -216,6 +218,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
               << write.message << ttl << (write.unlist ? op.job : std::string());
       commands.push_back(command);
       command_job.push_back("");
+      command_what.push_back("field " + write.field + " of job " + op.job);
       continue;
     }
     if (op.kind == Op::Kind::kOutput) {
@@ -224,6 +227,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
       command << op.text << ttl;
       commands.push_back(command);
       command_job.push_back("");
+      command_what.push_back("output of job " + op.job);
       continue;
     }
     std::size_t at = 0;
@@ -237,11 +241,18 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
   for (const auto& [job, batch] : open) close(job);
   if (commands.empty()) return;
 
-  Array replies = pool_.run<Array>([&](Poco::Redis::Client& client) { return client.sendCommands(commands); },
-                                   std::chrono::seconds(5));
+  Array replies =
+      pool_.run<Array>([&](RedisConnection& client) { return client.sendCommands(commands); }, std::chrono::seconds(5));
   // Commit what we learnt about log lengths only after the whole pipeline went through.
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    if (command_job[i].empty()) continue;  // field updates and outputs: nothing to learn
+    if (command_job[i].empty()) {
+      // A refused update does not undo the rest of the pipeline, which went through: say
+      // which one, rather than report the whole batch lost.
+      if (replies.getType(i) == Poco::Redis::RedisTypeTraits<Poco::Redis::Error>::TypeId) {
+        logger_.error("redis storage: Redis refused the " + command_what[i] + ": " + errorText(replies, i));
+      }
+      continue;
+    }
     if (replies.getType(i) != Poco::Redis::RedisTypeTraits<Poco::Int64>::TypeId) {
       const std::string error = errorText(replies, i);
       throw sdk::StorageError("unexpected reply to a log append" + (error.empty() ? "" : ": " + error));

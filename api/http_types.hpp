@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -46,15 +48,56 @@ struct Request {
 };
 
 /// A body sent while it is produced (chunked transfer encoding), for answers too large to
-/// hold. The front asks for the next piece only once the previous one was written, so one
-/// piece per connection is in memory and a slow client holds no thread.
+/// hold or that follow events. The front asks for the next piece only once the previous one
+/// was written, so one piece per connection is in memory and a slow client holds no thread.
 class BodyProducer {
  public:
   virtual ~BodyProducer() = default;
   /// The next piece of the body, or nullopt at its end. Runs on a handler thread and may
-  /// block (e.g. on storage). An exception ends the connection without the final chunk, so
-  /// the client sees that the body was cut.
+  /// block briefly (e.g. on storage). An empty piece means "nothing to send yet": the front
+  /// then holds no thread and calls next() again after wake(). An exception ends the
+  /// connection without the final chunk, so the client sees that the body was cut.
   virtual std::optional<std::string> next() = 0;
+
+  /// Asks for another call of next(), from any thread, at any time: a wake-up that comes
+  /// while next() runs or a piece is written is not lost, and several merge into one call.
+  void wake() {
+    std::function<void()> resume;
+    {
+      std::lock_guard lock(wake_mutex_);
+      if (!parked_) {
+        woken_ = true;
+        return;
+      }
+      parked_ = false;
+      resume = std::move(resume_);
+    }
+    resume();
+  }
+
+ private:
+  friend class HttpFront;
+  // The front's side of wake(): before next() runs, and after it returned an empty piece
+  // (true: parked until wake() calls `resume`; false: woken meanwhile, call next() again).
+  void beforeNext() {
+    std::lock_guard lock(wake_mutex_);
+    woken_ = false;
+  }
+  bool parkUnlessWoken(std::function<void()> resume) {
+    std::lock_guard lock(wake_mutex_);
+    if (woken_) {
+      woken_ = false;
+      return false;
+    }
+    parked_ = true;
+    resume_ = std::move(resume);
+    return true;
+  }
+
+  std::mutex wake_mutex_;
+  bool parked_ = false;
+  bool woken_ = false;
+  std::function<void()> resume_;
 };
 
 /// What a handler answers. Bodies are JSON unless `content_type` says otherwise.

@@ -11,6 +11,8 @@
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/NumberParser.h>
 
+#include "api/event_routes.hpp"
+#include "api/job_json.hpp"
 #include "api/json_shape.hpp"
 #include "core/errors.hpp"
 
@@ -71,42 +73,6 @@ Response listJobs(core::JobService& service, const Request& request) {
     jobs.add(entry);
   }
   return jsonResponse(200, jobs);
-}
-
-Response getJob(core::JobService& service, const std::string& id) {
-  auto job = service.find(id);
-  if (!job) noSuchJob(id);
-  Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-  body.set("id", job->record.id);
-  body.set("stepsCompleted", static_cast<Poco::UInt64>(job->record.completed_steps));
-  body.set("status", job->record.status);
-  // Everything after the original's three fields is additive.
-  body.set("state", job->state);
-  body.set("totalSteps", static_cast<Poco::UInt64>(job->record.total_steps));
-  body.set("name", job->record.name);
-  body.set("createdAt", job->record.created_at);
-  body.set("startedAt", job->record.started_at);
-  body.set("finishedAt", job->record.finished_at);
-  if (!job->record.finished_in.empty()) {
-    // The fork's field: a decimal number of seconds, as a JSON number.
-    double seconds = 0;
-    if (Poco::NumberParser::tryParseFloat(job->record.finished_in, seconds)) body.set("finishedIn", seconds);
-  }
-  if (!job->record.creator.empty()) body.set("creator", job->record.creator);  // the submitting token's name
-  Array steps;
-  for (const auto& step : job->record.steps) {
-    Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
-    entry.set("name", step.name);
-    entry.set("image", step.image);
-    entry.set("state", step.state);
-    if (step.exit_code >= 0) entry.set("exitCode", step.exit_code);
-    entry.set("startedAt", step.started_at);
-    entry.set("finishedAt", step.finished_at);
-    if (step.attempts > 0) entry.set("attempts", step.attempts);
-    steps.add(entry);
-  }
-  body.set("steps", steps);
-  return jsonResponse(200, body);
 }
 
 // GET /jobs/{id}/log: every line from `index` in one answer, as the original's clients
@@ -224,7 +190,7 @@ Response deleteJob(core::JobService& service, const std::string& id) {
 
 }  // namespace
 
-void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner) {
+void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner, core::JobWatch& watch) {
   router.setCreatorLookup([&service](const std::string& id) -> std::optional<std::string> {
     auto job = service.find(id);
     if (!job) return std::nullopt;
@@ -235,7 +201,9 @@ void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& ru
   router.add("POST", "/jobs/{id}/cancel",
              [&service](const Request&, const PathParams& p) { return cancelJob(service, p[0]); });
   router.add("GET", "/jobs", [&service](const Request& r, const PathParams&) { return listJobs(service, r); });
-  router.add("GET", "/jobs/{id}", [&service](const Request&, const PathParams& p) { return getJob(service, p[0]); });
+  router.add("GET", "/jobs/{id}", [&service, &watch](const Request& r, const PathParams& p) {
+    return getJobMaybeWaiting(service, watch, p[0], r);
+  });
   router.add("DELETE", "/jobs/{id}",
              [&service](const Request&, const PathParams& p) { return deleteJob(service, p[0]); });
   router.add("GET", "/jobs/{id}/log",

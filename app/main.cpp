@@ -11,6 +11,7 @@
 
 #include "api/api_server.hpp"
 #include "api/api_settings.hpp"
+#include "api/event_routes.hpp"
 #include "api/front/tls_session.hpp"
 #include "api/health_routes.hpp"
 #include "api/job_routes.hpp"
@@ -20,6 +21,7 @@
 #include "core/config.hpp"
 #include "core/job_runner.hpp"
 #include "core/job_service.hpp"
+#include "core/job_watch.hpp"
 #include "core/plugin_registry.hpp"
 #include "core/recovery.hpp"
 #include "core/spdlog_logger.hpp"
@@ -109,7 +111,12 @@ int run(int argc, char** argv) {
   core::JobService service(*storage, runner, channels, service_options);
   api::Router router;
   if (api_settings.tokens.enabled()) router.setAuthentication(&api_settings.tokens, api_settings.metrics_public);
-  api::addJobRoutes(router, service, runner);
+  core::JobWatchOptions watch_options;
+  watch_options.heartbeat = std::chrono::milliseconds(static_cast<long>(config.events_heartbeat * 1000));
+  core::JobWatch watch(*storage, watch_options);
+  spdlog::info("live events: {}", watch.pushed() ? "pushed by the storage" : "the storage cannot tell changes: polled");
+  api::addJobRoutes(router, service, runner, watch);
+  api::addEventRoutes(router, service, watch);
   api::addHealthRoutes(router, *storage, *runtime, runner);
   api::addMetricsRoutes(router, runner, *runtime);
   std::vector<core::PluginInfo> infos;

@@ -89,6 +89,7 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   const std::string allow_host = envOr("DRAY_ALLOW_HOST_NETWORK", "0");
   if (allow_host != "0" && allow_host != "1") throw std::invalid_argument("DRAY_ALLOW_HOST_NETWORK must be 0 or 1");
   config.allow_host_network = allow_host == "1";
+  config.events_heartbeat = parseSeconds("DRAY_EVENTS_HEARTBEAT", envOr("DRAY_EVENTS_HEARTBEAT", "15"), 0.1, 3600);
   std::string path = envOr("DRAY_PLUGIN_PATH", default_plugin_dir);
   Poco::StringTokenizer dirs(path, ":", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
   config.plugin_dirs.assign(dirs.begin(), dirs.end());
@@ -117,6 +118,7 @@ std::string usage() {
          "                       resources (0 = engine default, no ceiling); DRAY_STEP_NETWORK_MODE\n"
          "  DRAY_ALLOW_HOST_NETWORK  1: steps may ask for networkMode host or container:<id>\n"
          "  DRAY_KEY_TTL, DRAY_REMOVE_DONE, DRAY_JOBS_KEY, DRAY_MAX_JOBS  retention (storage plugins)\n"
+         "  DRAY_EVENTS_HEARTBEAT  seconds between heartbeat comments on live event streams (15)\n"
          "  DOCKER_CONFIG_FILE   Docker CLI config.json whose auths are used for pulls\n"
          "  DRAY_ALLOWED_IMAGES  comma-separated image patterns steps may run ('*' within one path\n"
          "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n"

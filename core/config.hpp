@@ -30,6 +30,7 @@ struct Config {
   std::uint64_t step_pids_limit = 0;        ///< DRAY_STEP_PIDS_LIMIT: default and ceiling (0 = none)
   std::string step_network_mode;            ///< DRAY_STEP_NETWORK_MODE: default network (empty = engine's)
   bool allow_host_network = false;          ///< DRAY_ALLOW_HOST_NETWORK=1: networkMode host/container:*
+  double events_heartbeat = 15;             ///< DRAY_EVENTS_HEARTBEAT: s between SSE heartbeat comments
 };
 
 /// Reads an environment variable, or `fallback` when unset.

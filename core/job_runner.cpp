@@ -70,8 +70,8 @@ class JobRunner::ActiveJobControl final : public JobControl {
 };
 
 JobRunner::JobRunner(sdk::Storage& storage, std::shared_ptr<sdk::Runtime> runtime, RunnerOptions options)
-    : storage_(storage), options_(std::move(options)), executor_(std::move(runtime), storage, options_.instance),
-      pipeline_(storage, executor_, metrics_,
+    : storage_(storage), options_(std::move(options)), executor_(std::move(runtime), storage_, options_.instance),
+      pipeline_(storage_, executor_, metrics_,
                 {options_.spool_memory, options_.log_limit, options_.job_log_limit, options_.output_limit}),
       held_(options_.held) {
   // spdlog builds its registry on first use: do it here, before the threads that log, so
@@ -246,6 +246,7 @@ void JobRunner::workerLoop() {
       spdlog::error("job {}: {}", job.id, e.what());
       finishJob(job.id, Status::kError);
     }
+    storage_.forget(job.id);
     {
       std::lock_guard lock(mutex_);
       running_.erase(job.id);

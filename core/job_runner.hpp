@@ -16,6 +16,7 @@
 
 #include "core/job_resolver.hpp"
 #include "core/job_state.hpp"
+#include "core/log_counting_storage.hpp"
 #include "core/metrics.hpp"
 #include "core/step_executor.hpp"
 #include "core/step_pipeline.hpp"
@@ -112,7 +113,7 @@ class JobRunner {
   std::deque<ResolvedJob>::const_iterator findQueuedLocked(const std::string& id) const;
   void finishJob(const std::string& id, Status status);
 
-  sdk::Storage& storage_;
+  LogCountingStorage storage_;  // the storage given, counting each running job's log lines
   Metrics metrics_;
   RunnerOptions options_;
   StepExecutor executor_;

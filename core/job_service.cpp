@@ -69,7 +69,10 @@ std::optional<JobView> JobService::find(const std::string& id) {
   auto record = storage_.getJob(id);
   if (!record) return std::nullopt;
   JobView view{*record, record->status};
-  if (auto state = runner_.state(id)) view.state = std::string(toString(*state));
+  // A final status in storage is the last word: the runner lets go of a job just after it.
+  const bool ended = record->status == sdk::kStatusComplete || record->status == sdk::kStatusError ||
+                     record->status == sdk::kStatusCanceled;
+  if (auto state = runner_.state(id); state && !ended) view.state = std::string(toString(*state));
   return view;
 }
 

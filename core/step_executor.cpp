@@ -39,11 +39,6 @@ class CaptureExitHook final : public sdk::ExitHook {
   sdk::Capture& capture_;
 };
 
-bool sameResources(const sdk::Resources& a, const sdk::Resources& b) {
-  return a.network_mode == b.network_mode && a.cpu_shares == b.cpu_shares && a.memory == b.memory &&
-         a.nano_cpus == b.nano_cpus && a.pids_limit == b.pids_limit;
-}
-
 }  // namespace
 
 sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
@@ -75,7 +70,7 @@ std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, st
     if (container.image != step.spec.image) {
       throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's image; refused");
     }
-    if (!sameResources(container.resources, step.spec.resources)) {
+    if (container.resources != step.spec.resources) {
       throw std::runtime_error("output channel for '" + step.spec.output + "' changed the step's resources; refused");
     }
     if (!stop.stop_requested()) prepared->container_ = {runtime_->prepare(container, stop), runtime_};

@@ -111,7 +111,8 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
       const std::stop_token attempt_stop = control.attemptStarted(step.timeout);
       const std::string started_at = nowRfc3339();
       const auto started = Clock::now();
-      recordStep(job, step, Status::kRunning, -1, started_at, attempt);
+      const std::size_t log_from = storage_.linesLogged(job.id);
+      recordStep(job, step, Status::kRunning, -1, started_at, attempt, log_from);
       JobLogBudget budget{options_.log_limit, &job_budget};  // per step: a chatty step never hides the next one's
       std::string failure;
       std::string engine_note;  // what the engine failed to do, said even when the stop was ours
@@ -162,7 +163,7 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
         failure = *timed_out;
       }
       if (failure.empty()) {
-        recordStep(job, step, Status::kComplete, exit_code, started_at, attempt);
+        recordStep(job, step, Status::kComplete, exit_code, started_at, attempt, log_from);
         break;
       }
       if (masker) failure = masker->mask(failure);  // an engine message may quote the env
@@ -177,7 +178,7 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
         job_log.warn(step_number + " attempt " + std::to_string(attempt + 1) + "/" + std::to_string(attempts) +
                      " after " + why + ", next in " + decimal(delay) + " s");
         spdlog::info("job {}: {} failed ({}), retrying in {} s", job.id, describeStep(step), failure, delay);
-        recordStep(job, step, Status::kError, exit_code, started_at, attempt);
+        recordStep(job, step, Status::kError, exit_code, started_at, attempt, log_from);
         metrics_.stepRetried();
         current.reset();  // removes the failed attempt's container before the next one
         waitUnlessStopped(delay, stop);
@@ -191,7 +192,7 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
         job_log.error(describeStep(step) + " failed: " + failure + "; later steps not run");
       }
       spdlog::warn("job {}: {}: {}", job.id, describeStep(step), failure);
-      recordStep(job, step, status, exit_code, started_at, attempt);
+      recordStep(job, step, status, exit_code, started_at, attempt, log_from);
       current.reset();  // removes this step's container
       ahead = {};       // waits for the next step's preparation and removes its container
       cleanup = {};
@@ -235,10 +236,14 @@ void StepPipeline::keepOutput(const ResolvedJob& job, Spool& output, JobLogger& 
 }
 
 void StepPipeline::recordStep(const ResolvedJob& job, const ResolvedStep& step, Status state, int exit_code,
-                              const std::string& started_at, unsigned attempts) const {
+                              const std::string& started_at, unsigned attempts, std::size_t log_from) const {
   sdk::StepRecord record{step.spec.name, step.source, std::string(toString(state)), exit_code, started_at, "",
                          attempts};
-  if (state != Status::kRunning) record.finished_at = nowRfc3339();
+  record.log_from = log_from;
+  if (state != Status::kRunning) {
+    record.finished_at = nowRfc3339();
+    record.log_until = storage_.linesLogged(job.id);
+  }
   try {
     storage_.setStep(job.id, step.spec.index, record);
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 
 #include "core/job_resolver.hpp"
 #include "core/job_state.hpp"
+#include "core/log_counting_storage.hpp"
 #include "core/metrics.hpp"
 #include "core/step_executor.hpp"
 #include "dray/sdk/storage.hpp"
@@ -48,7 +49,7 @@ struct PipelineOptions {
 /// one instance serves every worker.
 class StepPipeline {
  public:
-  StepPipeline(sdk::Storage& storage, const StepExecutor& executor, Metrics& metrics, PipelineOptions options)
+  StepPipeline(LogCountingStorage& storage, const StepExecutor& executor, Metrics& metrics, PipelineOptions options)
       : storage_(storage), executor_(executor), metrics_(metrics), options_(options) {}
 
   /// Runs every step, recording each step and the completed count as it goes; leaves no
@@ -58,10 +59,10 @@ class StepPipeline {
 
  private:
   void recordStep(const ResolvedJob& job, const ResolvedStep& step, Status state, int exit_code,
-                  const std::string& started_at, unsigned attempts) const;
+                  const std::string& started_at, unsigned attempts, std::size_t log_from) const;
   void keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log, const SecretMasker* masker) const;
 
-  sdk::Storage& storage_;
+  LogCountingStorage& storage_;
   const StepExecutor& executor_;
   Metrics& metrics_;
   PipelineOptions options_;

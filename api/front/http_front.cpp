@@ -54,11 +54,19 @@ std::uint16_t HttpFront::port() const { return listener_.address().port(); }
 
 void HttpFront::start() {
   handlers_ = std::make_unique<HandlerPool>(options_.handler_threads);
+  {
+    std::lock_guard lock(gate_->mutex);
+    gate_->front = this;
+  }
   io_thread_ = std::thread([this] { loop(); });
 }
 
 void HttpFront::stop() {
   if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard lock(gate_->mutex);  // waits for a wake-up that is posting right now
+    gate_->front = nullptr;
+  }
   wake();
   if (io_thread_.joinable()) io_thread_.join();
   if (handlers_) handlers_->stop();
@@ -180,13 +188,26 @@ void HttpFront::dispatch(Connection& connection) {
   });
 }
 
-// One piece per task: the I/O thread asks again only when this one was written.
+// One piece per task: the I/O thread asks again only when this one was written. A stream
+// with nothing to send parks, holding no thread, until its producer calls wake().
 void HttpFront::produceNextPiece(std::uint64_t connection, std::shared_ptr<BodyProducer> stream) {
   handlers_->post([this, connection, stream = std::move(stream)] {
     Completion done{connection, "", ""};
     done.piece = true;
     try {
-      if (auto piece = stream->next()) {
+      std::optional<std::string> piece;
+      for (;;) {
+        stream->beforeNext();
+        piece = stream->next();
+        if (!piece || !piece->empty()) break;
+        auto resume = [gate = gate_, connection, weak = std::weak_ptr<BodyProducer>(stream)] {
+          std::lock_guard lock(gate->mutex);
+          auto parked = weak.lock();  // gone: the connection closed meanwhile
+          if (gate->front && parked) gate->front->produceNextPiece(connection, std::move(parked));
+        };
+        if (stream->parkUnlessWoken(std::move(resume))) return;
+      }
+      if (piece) {
         done.body = encodeChunk(*piece);
       } else {
         done.body = kLastChunk;

@@ -63,8 +63,16 @@ class HttpFront {
   void wake();
   void forget(std::map<std::uint64_t, std::unique_ptr<Connection>>::iterator it);
 
+  // What a parked stream's wake-up reaches: the front until it stops, then nothing (a
+  // storage thread may wake a stream while the front goes away).
+  struct Gate {
+    std::mutex mutex;
+    HttpFront* front = nullptr;
+  };
+
   FrontOptions options_;
   RequestHandler handler_;
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   Poco::Net::Context::Ptr tls_;
   Poco::Net::ServerSocket listener_;
   int wake_read_ = -1;

@@ -18,6 +18,7 @@ struct Api {
   core::ChannelSet channels;
   core::JobRunner runner{storage, runtime, {2, 100, 1024, 1 << 20, "test"}};
   core::JobService service{storage, runner, channels};
+  core::JobWatch watch{storage};
   api::Router router;
 
   Api() {
@@ -25,7 +26,7 @@ struct Api {
     runtime.define("hello", [](const std::string&, const sdk::ContainerSpec&) {
       return test::FakeStepResult{"hello\nworld\n", "", 0, {}};
     });
-    api::addJobRoutes(router, service, runner);
+    api::addJobRoutes(router, service, runner, watch);
   }
 
   api::Response call(const std::string& method, const std::string& path, const std::string& body = "",

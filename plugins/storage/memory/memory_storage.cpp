@@ -24,17 +24,25 @@ MemoryStorage::MemoryStorage(MemoryStorageOptions options)
       next_expiry_(std::numeric_limits<Clock::rep>::max()) {}
 
 template <typename Change>
-void MemoryStorage::update(const std::string& id, Change&& change) {
-  std::unique_lock lock(mutex_);
-  const Clock::time_point now = expiring_ ? options_.now() : Clock::time_point{};
-  if (expiring_) expireLocked(now);
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return;
-  touchLocked(it->second, now);
-  change(it->second);
+void MemoryStorage::update(const std::string& id, sdk::JobChange what, Change&& change) {
+  {
+    std::unique_lock lock(mutex_);
+    const Clock::time_point now = expiring_ ? options_.now() : Clock::time_point{};
+    if (expiring_) expireLocked(now);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    touchLocked(it->second, now);
+    change(it->second);
+  }
+  notifier_.notify(id, what);
 }
 
 void MemoryStorage::createJob(const sdk::JobRecord& job) {
+  storeNew(job);
+  notifier_.notify(job.id, sdk::JobChange::kRecord);
+}
+
+void MemoryStorage::storeNew(const sdk::JobRecord& job) {
   std::unique_lock lock(mutex_);
   const Clock::time_point now = expiring_ ? options_.now() : Clock::time_point{};
   if (expiring_) expireLocked(now);
@@ -78,33 +86,35 @@ bool MemoryStorage::deleteJob(const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return false;
   eraseLocked(it);
+  lock.unlock();
+  notifier_.notify(id, sdk::JobChange::kRemoved);
   return true;
 }
 
 void MemoryStorage::setStatus(const std::string& id, const std::string& status) {
-  update(id, [&](Entry& entry) {
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) {
     entry.record.status = status;
     noteStatusLocked(entry);
   });
 }
 
 void MemoryStorage::setCompletedSteps(const std::string& id, std::size_t completed) {
-  update(id, [&](Entry& entry) { entry.record.completed_steps = completed; });
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) { entry.record.completed_steps = completed; });
 }
 
 void MemoryStorage::setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) {
-  update(id, [&](Entry& entry) {
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) {
     if (!started_at.empty()) entry.record.started_at = started_at;
     if (!finished_at.empty()) entry.record.finished_at = finished_at;
   });
 }
 
 void MemoryStorage::setFinishedIn(const std::string& id, const std::string& seconds) {
-  update(id, [&](Entry& entry) { entry.record.finished_in = seconds; });
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) { entry.record.finished_in = seconds; });
 }
 
 void MemoryStorage::setOutput(const std::string& id, std::string_view bytes) {
-  update(id, [&](Entry& entry) {
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) {
     const std::size_t old_cost = entry.output ? entry.output->size() : 0;
     entry.log_cost -= old_cost;
     used_ -= old_cost;
@@ -129,7 +139,7 @@ std::optional<std::string> MemoryStorage::readOutput(const std::string& id) {
 }
 
 void MemoryStorage::setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) {
-  update(id, [&](Entry& entry) {
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) {
     auto& steps = entry.record.steps;
     if (steps.size() <= index) steps.resize(index + 1);
     steps[index] = step;
@@ -137,7 +147,7 @@ void MemoryStorage::setStep(const std::string& id, std::size_t index, const sdk:
 }
 
 void MemoryStorage::appendLog(const std::string& id, std::span<const std::string_view> lines) {
-  update(id, [&](Entry& entry) {
+  update(id, sdk::JobChange::kLog, [&](Entry& entry) {
     for (std::string_view line : lines) {
       const std::size_t cost = lineCost(line);
       if (!makeRoomLocked(cost, &entry)) {

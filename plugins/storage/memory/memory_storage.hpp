@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dray/sdk/storage.hpp"
+#include "plugins/storage/common/change_notifier.hpp"
 #include "plugins/storage/common/retention.hpp"
 
 namespace dray::plugins::storage::memory {
@@ -63,6 +64,10 @@ class MemoryStorage final : public sdk::Storage {
   void appendLog(const std::string& id, std::span<const std::string_view> lines) override;
   std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
   sdk::HealthReport checkHealth() override { return {true, "in process memory"}; }
+  bool watchChanges(sdk::ChangeWatcher watcher) override {
+    notifier_.set(std::move(watcher));
+    return true;
+  }
 
   /// Bytes counted against the limit now.
   std::size_t used();
@@ -94,9 +99,12 @@ class MemoryStorage final : public sdk::Storage {
   using Jobs = std::unordered_map<std::string, Entry>;
 
   // Runs `change` on the job's entry under the lock, after dropping expired jobs, and
-  // counts it as a write for the key TTL. Nothing when the job does not exist.
+  // counts it as a write for the key TTL; then tells the watcher `what` changed. Nothing
+  // when the job does not exist.
   template <typename Change>
-  void update(const std::string& id, Change&& change);
+  void update(const std::string& id, sdk::JobChange what, Change&& change);
+
+  void storeNew(const sdk::JobRecord& job);
 
   // Require mutex_ held (unique).
   void touchLocked(Entry& entry, Clock::time_point now);
@@ -112,6 +120,7 @@ class MemoryStorage final : public sdk::Storage {
   void expireBeforeRead();
 
   MemoryStorageOptions options_;
+  ChangeNotifier notifier_;
   bool expiring_;  // a key TTL is set
   std::shared_mutex mutex_;
   Jobs jobs_;

@@ -20,6 +20,14 @@ class RedisKeys {
   std::string description(const std::string& id) const { return job(id) + ":description"; }  ///< string (ours)
   std::string steps(const std::string& id) const { return job(id) + ":steps"; }  ///< hash index -> JSON (ours)
 
+  /// Where a job's changes are announced to every dray sharing this Redis (live events):
+  /// `dray:events:<id>`, under a non-default prefix `dray:events:<prefix>:<id>`. Never
+  /// matches the fork's `<id>:*`.
+  std::string changeChannel(const std::string& id) const { return changeChannelPrefix() + id; }
+  std::string changeChannelPrefix() const {
+    return prefix_ == "jobs" ? "dray:events:" : "dray:events:" + prefix_ + ":";
+  }
+
   /// Every key a job owns, in the order the scripts take them (redis_scripts.hpp).
   std::vector<std::string> ofJob(const std::string& id) const {
     return {job(id), log(id), output(id), description(id), steps(id)};

@@ -7,7 +7,9 @@
 //
 // Every script that writes a job takes the job's keys first, as RedisKeys::ofJob lists them:
 // KEYS[1] hash, KEYS[2] log, KEYS[3] output, KEYS[4] description, KEYS[5] steps hash; the
-// jobs list, when needed, comes sixth.
+// jobs list, when needed, comes sixth. Every script that changes a job also PUBLISHes what
+// changed ("record", "log" or "removed") on the job's change channel (RedisKeys::
+// changeChannel), its last ARGV: other drays' live events wake on it.
 namespace dray::plugins::storage::redis {
 
 /// Defines refresh_ttl(): with ARGV[n] > 0 (DRAY_KEY_TTL, seconds) every key of the job gets
@@ -39,28 +41,32 @@ if before < 0 or length ~= before + tonumber(ARGV[2]) then
   length = redis.call('RPUSH', KEYS[2], unpack(lines))
 end
 refresh_ttl()
+redis.call('PUBLISH', ARGV[6], 'log')
 return length
 )lua";
 
 /// The job's keys, KEYS[6] the jobs list. ARGV[1] which hash to set (1: the job's, 5: its
 /// steps), ARGV[2] field, ARGV[3] value, ARGV[4] channel to PUBLISH ARGV[5] on after the
 /// write ("" for none), ARGV[6] the TTL, ARGV[7] an id to remove from the jobs list ("" for
-/// none; DRAY_REMOVE_DONE). Never recreates a deleted job. Returns 1, or 0 if it is gone.
+/// none; DRAY_REMOVE_DONE), ARGV[8] the change channel. Never recreates a deleted job.
+/// Returns 1, or 0 if it is gone.
 inline constexpr const char* kSetFieldScript = DRAY_REDIS_REFRESH_TTL(6) R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[tonumber(ARGV[1])], ARGV[2], ARGV[3])
 if ARGV[7] ~= '' then redis.call('LREM', KEYS[6], 0, ARGV[7]) end
 refresh_ttl()
 if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
+redis.call('PUBLISH', ARGV[8], 'record')
 return 1
 )lua";
 
-/// The job's keys. ARGV[1] the output's bytes, ARGV[2] the TTL. Never recreates a deleted
-/// job. Returns 1, or 0 if it is gone.
+/// The job's keys. ARGV[1] the output's bytes, ARGV[2] the TTL, ARGV[3] the change channel.
+/// Never recreates a deleted job. Returns 1, or 0 if it is gone.
 inline constexpr const char* kSetOutputScript = DRAY_REDIS_REFRESH_TTL(2) R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('SET', KEYS[3], ARGV[1])
 refresh_ttl()
+redis.call('PUBLISH', ARGV[3], 'record')
 return 1
 )lua";
 
@@ -89,7 +95,7 @@ return kept
 
 /// The job's keys, KEYS[6] the jobs list. ARGV: id, totalSteps, completedSteps, status,
 /// description, owner, name, createdAt, creator, deadline (Redis time, ms), a nonce of this
-/// create call, the TTL, then one JSON record per step. Publishes the fork's fields it sets
+/// create call, the TTL, the change channel, then one JSON record per step. Publishes the fork's fields it sets
 /// (`<id>:status`, `<id>:completedSteps`, `<id>:createdAt`). Returns 1 when the job was made
 /// (also when our own earlier try, whose reply was lost, made it: same nonce), 0 when
 /// another create made that id, -2 past the deadline.
@@ -102,21 +108,26 @@ end
 redis.call('HSET', KEYS[1], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 'status', ARGV[4],
            'owner', ARGV[6], 'name', ARGV[7], 'createdAt', ARGV[8], 'creator', ARGV[9], 'createNonce', ARGV[11])
 redis.call('SET', KEYS[4], ARGV[5])
-for i = 13, #ARGV do redis.call('HSET', KEYS[5], tostring(i - 13), ARGV[i]) end
+for i = 14, #ARGV do redis.call('HSET', KEYS[5], tostring(i - 14), ARGV[i]) end
 redis.call('RPUSH', KEYS[6], ARGV[1])
 refresh_ttl()
 redis.call('PUBLISH', ARGV[1] .. ':status', ARGV[4])
 redis.call('PUBLISH', ARGV[1] .. ':completedSteps', ARGV[3])
 redis.call('PUBLISH', ARGV[1] .. ':createdAt', ARGV[8])
+redis.call('PUBLISH', ARGV[13], 'record')
 return 1
 )lua";
 
-/// The job's keys, KEYS[6] the jobs list. ARGV[1] id, ARGV[2] deadline (Redis time, ms).
-/// Returns 1 if anything was removed, 0 if nothing existed, -2 past the deadline.
+/// The job's keys, KEYS[6] the jobs list. ARGV[1] id, ARGV[2] deadline (Redis time, ms),
+/// ARGV[3] the change channel. Returns 1 if anything was removed, 0 if nothing existed, -2
+/// past the deadline.
 inline constexpr const char* kDeleteJobScript = DRAY_REDIS_DEADLINE_GUARD(2) R"lua(
 local removed = redis.call('LREM', KEYS[6], 0, ARGV[1])
 removed = removed + redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-if removed > 0 then return 1 end
+if removed > 0 then
+  redis.call('PUBLISH', ARGV[3], 'removed')
+  return 1
+end
 return 0
 )lua";
 

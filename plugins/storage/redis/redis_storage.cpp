@@ -79,7 +79,7 @@ void RedisStorage::createJob(const sdk::JobRecord& job) {
   command << keys_.jobs() << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
           << job.status << job.description << job.owner << job.name << job.created_at << job.creator << deadline()
           << Poco::UUIDGenerator::defaultGenerator().createRandom().toString()  // tells our retry from a clash
-          << std::to_string(options_.retention.key_ttl.count());
+          << std::to_string(options_.retention.key_ttl.count()) << keys_.changeChannel(job.id);
   for (const auto& step : job.steps) command << encodeStepRecord(step);
   // The script is idempotent, so a retry after a lost reply is safe; past its deadline it
   // refuses itself, so once we report failure the job can no longer appear.
@@ -142,7 +142,7 @@ bool RedisStorage::deleteJob(const std::string& id) {
   Command command("EVAL");
   command << kDeleteJobScript << "6";
   for (const auto& key : keys_.ofJob(id)) command << key;
-  command << keys_.jobs() << id << deadline();
+  command << keys_.jobs() << id << deadline() << keys_.changeChannel(id);
   auto removed = pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
                                         options_.read_patience);
   if (removed == -2) throw sdk::StorageError("job " + id + " not deleted: Redis did not answer in time");
@@ -231,6 +231,18 @@ sdk::HealthReport RedisStorage::checkHealth() {
   } catch (const std::exception& e) {
     return {false, e.what()};
   }
+}
+
+bool RedisStorage::watchChanges(sdk::ChangeWatcher watcher) {
+  notifier_.set(std::move(watcher));
+  std::lock_guard lock(subscriber_mutex_);
+  if (!subscriber_) {
+    subscriber_ = std::make_unique<ChangeSubscriber>(pool_.address(), keys_, options_.timeout, notifier_, logger_);
+    // Changes made from now on are told; a Redis that is away now gets a resync later.
+    if (!subscriber_->waitSubscribed(options_.timeout))
+      logger_.warn("redis storage: change listener not subscribed yet; live events wait for it");
+  }
+  return true;
 }
 
 void RedisStorage::flush() {

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/storage.hpp"
+#include "plugins/storage/common/change_notifier.hpp"
 #include "plugins/storage/common/retention.hpp"
+#include "plugins/storage/redis/change_subscriber.hpp"
 #include "plugins/storage/redis/redis_connection_pool.hpp"
 #include "plugins/storage/redis/redis_keys.hpp"
 #include "plugins/storage/redis/write_behind_queue.hpp"
@@ -53,6 +56,9 @@ class RedisStorage final : public sdk::Storage {
   std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override;
   void flush() override;
   sdk::HealthReport checkHealth() override;
+  /// Changes are announced on each job's change channel (RedisKeys::changeChannel) by the
+  /// scripts that make them; the first watcher starts a listener on them.
+  bool watchChanges(sdk::ChangeWatcher watcher) override;
 
  private:
   // Milliseconds on Redis's clock by which a create or delete must have run, or never.
@@ -66,7 +72,10 @@ class RedisStorage final : public sdk::Storage {
   std::int64_t clock_offset_ms_ = 0;  // Redis TIME minus our clock, measured at start-up
   sdk::Logger& logger_;
   RedisConnectionPool pool_;
-  std::unique_ptr<WriteBehindQueue> writes_;  // last: stops (and flushes) first
+  ChangeNotifier notifier_;
+  std::mutex subscriber_mutex_;
+  std::unique_ptr<ChangeSubscriber> subscriber_;  // after the notifier it tells
+  std::unique_ptr<WriteBehindQueue> writes_;      // last: stops (and flushes) first
 };
 
 /// Reads the original's totalSteps: a decimal number, or the raw character the original

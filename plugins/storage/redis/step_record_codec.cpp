@@ -7,6 +7,15 @@
 #include <Poco/JSON/Parser.h>
 
 namespace dray::plugins::storage::redis {
+namespace {
+
+// A log position; absent (older records) or out of range reads as 0.
+std::size_t logPosition(const Poco::JSON::Object& object, const std::string& name) {
+  const auto value = object.optValue<Poco::Int64>(name, 0);
+  return value > 0 ? static_cast<std::size_t>(value) : 0;
+}
+
+}  // namespace
 
 std::string encodeStepRecord(const sdk::StepRecord& step) {
   Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -17,6 +26,8 @@ std::string encodeStepRecord(const sdk::StepRecord& step) {
   object.set("startedAt", step.started_at);
   object.set("finishedAt", step.finished_at);
   object.set("attempts", step.attempts);
+  object.set("logFrom", static_cast<Poco::UInt64>(step.log_from));
+  object.set("logUntil", static_cast<Poco::UInt64>(step.log_until));
   std::ostringstream out;
   object.stringify(out);
   return out.str();
@@ -37,6 +48,8 @@ sdk::StepRecord decodeStepRecord(const std::string& json) {
     const auto attempts = object->optValue<Poco::Int64>("attempts", 0);
     if (attempts >= 0 && attempts <= static_cast<Poco::Int64>(std::numeric_limits<unsigned>::max()))
       step.attempts = static_cast<unsigned>(attempts);
+    step.log_from = logPosition(*object, "logFrom");
+    step.log_until = logPosition(*object, "logUntil");
   } catch (const std::exception&) {
     // A hand-edited or foreign record: show what we have.
   }

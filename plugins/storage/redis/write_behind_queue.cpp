@@ -198,7 +198,8 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
     auto known = length.find(job);
     long long before = known == length.end() ? -1 : known->second;
     Command command = eval(kAppendLogScript, keys_, job, false);
-    command << std::to_string(before) << std::to_string(batch.count) << batch.sizes << batch.text << ttl;
+    command << std::to_string(before) << std::to_string(batch.count) << batch.sizes << batch.text << ttl
+            << keys_.changeChannel(job);
     commands.push_back(command);
     command_job.push_back(job);
     command_what.emplace_back();
@@ -215,7 +216,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
       }
       Command command = eval(kSetFieldScript, keys_, op.job, true);
       command << (write.hash == FieldWrite::Hash::kJob ? "1" : "5") << write.field << write.value << write.channel
-              << write.message << ttl << (write.unlist ? op.job : std::string());
+              << write.message << ttl << (write.unlist ? op.job : std::string()) << keys_.changeChannel(op.job);
       commands.push_back(command);
       command_job.push_back("");
       command_what.push_back("field " + write.field + " of job " + op.job);
@@ -224,7 +225,7 @@ void WriteBehindQueue::write(std::deque<Op>& ops) {
     if (op.kind == Op::Kind::kOutput) {
       close(op.job);
       Command command = eval(kSetOutputScript, keys_, op.job, false);
-      command << op.text << ttl;
+      command << op.text << ttl << keys_.changeChannel(op.job);
       commands.push_back(command);
       command_job.push_back("");
       command_what.push_back("output of job " + op.job);

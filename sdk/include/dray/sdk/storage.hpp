@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -13,6 +14,18 @@
 #include "dray/sdk/types.hpp"
 
 namespace dray::sdk {
+
+/// What changed about a job, for a change watcher (see Storage::watchChanges).
+enum class JobChange {
+  kRecord,   ///< the record: status, steps, times, counters, output (or the job was created)
+  kLog,      ///< lines were appended to the log
+  kRemoved,  ///< the job was deleted
+  kResync,   ///< notices may have been lost (e.g. a reconnect): re-read every job watched; id is ""
+};
+
+/// Told about a change once it is readable through the storage's reads. Called on a
+/// storage thread: must return quickly, must not throw and must not call the storage.
+using ChangeWatcher = std::function<void(const std::string& id, JobChange change)>;
 
 /// Keeps job records and logs. Every method may be called concurrently from API threads
 /// and worker threads. Failures throw StorageError. Updates to an id that does not exist
@@ -68,6 +81,15 @@ class DRAY_SDK_API Storage : public Plugin {
   /// Makes every appended line durable and readable. Default: nothing to do.
   virtual void flush() {}
 
+  /// Registers the watcher (replacing any earlier one) told about every change of every job
+  /// made through this storage, and, for a shared backend, through other hosts' storages
+  /// too. Notices may be merged or repeated, never reordered against the reads: after a
+  /// notice, reads show at least that change. Returns false when the backend cannot tell
+  /// (the default): the host then polls.
+  virtual bool watchChanges(ChangeWatcher watcher) {
+    (void)watcher;
+    return false;
+  }
   /// A cheap reachability check (e.g. PING). Must not throw.
   virtual HealthReport checkHealth() { return {true, "no check"}; }
 };

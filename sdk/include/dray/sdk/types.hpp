@@ -23,6 +23,8 @@ struct Resources {
   std::int64_t memory = 0;      ///< HostConfig.Memory, bytes
   std::int64_t nano_cpus = 0;   ///< HostConfig.NanoCpus, 1e9 = one CPU
   std::int64_t pids_limit = 0;  ///< HostConfig.PidsLimit
+
+  bool operator==(const Resources&) const = default;
 };
 
 /// A step as resolved by the host: job and step environment already merged (step wins),
@@ -61,6 +63,11 @@ struct StepRecord {
   std::string started_at;
   std::string finished_at;
   unsigned attempts = 0;  ///< attempts made so far (1 + retries used); 0 before the first
+  /// How many lines the job log held when this attempt started, and when it ended (0 until
+  /// then): where the step's start and end fall among the log lines, so live events can
+  /// put them in order with the lines.
+  std::size_t log_from = 0;
+  std::size_t log_until = 0;
 };
 
 /// A job as storage keeps it.

@@ -1,7 +1,9 @@
 // The storage contract: the same cases run against every storage plugin, loaded through the
 // real loader. DRAY_TEST_STORAGE picks the plugin (memory, redis); for redis each case gets
 // its own redis-server on a free loopback port. This is how to check a storage of your own.
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -340,4 +342,52 @@ TEST_CASE("bad retention settings stop start-up with the variable's name", "[sto
   StorageUnderTest fine(test::EnvMap{{"DRAY_KEY_TTL", "0"}, {"DRAY_REMOVE_DONE", "1"}});
   fine->createJob(job("A"));
   CHECK(fine->getJob("A"));
+}
+
+TEST_CASE("step log positions read back", "[storage][contract][events]") {
+  StorageUnderTest storage;
+  storage->createJob(job("P", 1));
+  sdk::StepRecord step{"a", "img/a", "complete", 0, "2026-11-28T10:00:01Z", "2026-11-28T10:00:02Z", 1};
+  step.log_from = 7;
+  step.log_until = 12345678901ULL;
+  storage->setStep("P", 0, step);
+  storage->flush();
+  REQUIRE(test::waitUntil([&] { return storage->getJob("P")->steps[0].state == "complete"; }, std::chrono::seconds(2)));
+  CHECK(storage->getJob("P")->steps[0].log_from == 7);
+  CHECK(storage->getJob("P")->steps[0].log_until == 12345678901ULL);
+}
+
+TEST_CASE("a change watcher is told of every change once it is readable, in order", "[storage][contract][events]") {
+  StorageUnderTest storage;
+  std::mutex mutex;
+  std::vector<std::pair<std::string, sdk::JobChange>> notices;
+  // A watcher must not call the storage: the test reads from another thread on each notice.
+  std::condition_variable told;
+  REQUIRE(storage->watchChanges([&](const std::string& id, sdk::JobChange change) {
+    std::lock_guard lock(mutex);
+    notices.emplace_back(id, change);
+    told.notify_all();
+  }));
+  auto waitFor = [&](std::size_t count) {
+    std::unique_lock lock(mutex);
+    return told.wait_for(lock, std::chrono::seconds(5), [&] { return notices.size() >= count; });
+  };
+  storage->createJob(job("W", 1));
+  REQUIRE(waitFor(1));
+  CHECK(storage->getJob("W"));  // readable when told
+  storage->appendLog("W", {"one", "two"});
+  REQUIRE(waitFor(2));
+  CHECK(storage->readLog("W", 0, 10).size() == 2);
+  storage->setStatus("W", "complete");
+  REQUIRE(waitFor(3));
+  CHECK(storage->getJob("W")->status == "complete");
+  CHECK(storage->deleteJob("W"));
+  REQUIRE(waitFor(4));
+  CHECK_FALSE(storage->getJob("W"));
+  std::lock_guard lock(mutex);
+  REQUIRE(notices.size() == 4);
+  CHECK(notices[0] == std::make_pair(std::string("W"), sdk::JobChange::kRecord));
+  CHECK(notices[1] == std::make_pair(std::string("W"), sdk::JobChange::kLog));
+  CHECK(notices[2] == std::make_pair(std::string("W"), sdk::JobChange::kRecord));
+  CHECK(notices[3] == std::make_pair(std::string("W"), sdk::JobChange::kRemoved));
 }

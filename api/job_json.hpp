@@ -1,0 +1,30 @@
+#pragma once
+
+#include <sstream>
+#include <string>
+
+#include <Poco/JSON/Object.h>
+
+#include "core/job_service.hpp"
+
+namespace dray::api {
+
+/// A job as GET /jobs/{id} shows it: the original's id, stepsCompleted and status first,
+/// then our additive fields and one entry per step. Live events' `end` sends the same.
+Poco::JSON::Object jobObject(const core::JobView& job);
+
+/// A step as events show it: its index, the attempt, and the fields of the job's steps.
+Poco::JSON::Object stepObject(const sdk::StepRecord& step, std::size_t index);
+
+/// Whether a job's status is final (complete, error or canceled).
+bool hasEnded(const core::JobView& job);
+
+/// A JSON value as compact text.
+template <typename Json>
+std::string toJsonText(const Json& value) {
+  std::ostringstream out;
+  value.stringify(out);
+  return std::move(out).str();
+}
+
+}  // namespace dray::api

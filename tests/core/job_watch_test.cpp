@@ -1,0 +1,117 @@
+#include "core/job_watch.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include <catch2/catch.hpp>
+
+#include "plugins/storage/memory/memory_storage.hpp"
+#include "tests/fakes/job_records.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace {
+
+using namespace dray;
+using namespace std::chrono_literals;
+
+// A storage that cannot tell changes (the SDK's default): the watch must fall back to polling.
+class SilentStorage final : public sdk::Storage {
+ public:
+  void createJob(const sdk::JobRecord&) override {}
+  std::optional<sdk::JobRecord> getJob(const std::string&) override { return std::nullopt; }
+  std::vector<std::string> listJobs() override { return {}; }
+  bool deleteJob(const std::string&) override { return false; }
+  void setStatus(const std::string&, const std::string&) override {}
+  void setCompletedSteps(const std::string&, std::size_t) override {}
+  void setTimes(const std::string&, const std::string&, const std::string&) override {}
+  void setFinishedIn(const std::string&, const std::string&) override {}
+  void setStep(const std::string&, std::size_t, const sdk::StepRecord&) override {}
+  using sdk::Storage::appendLog;
+  void appendLog(const std::string&, std::span<const std::string_view>) override {}
+  std::vector<std::string> readLog(const std::string&, std::size_t, std::size_t) override { return {}; }
+  void setOutput(const std::string&, std::string_view) override {}
+  std::optional<std::string> readOutput(const std::string&) override { return std::nullopt; }
+};
+
+struct Counter {
+  std::atomic<int> calls{0};
+  std::mutex mutex;
+  std::vector<std::pair<std::string, sdk::JobChange>> seen;
+  core::JobWatch::Waker waker() {
+    return [this](const std::string& id, sdk::JobChange change) {
+      std::lock_guard lock(mutex);
+      seen.emplace_back(id, change);
+      ++calls;
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a watcher of one job wakes on its changes only, an all-jobs watcher on all", "[unit][events]") {
+  plugins::storage::memory::MemoryStorage storage;
+  core::JobWatch watch(storage, {std::chrono::hours(1), 250ms});
+  CHECK(watch.pushed());
+  Counter one, all;
+  auto a = watch.watch("A", one.waker());
+  auto b = watch.watch("", all.waker());
+  CHECK(watch.watchers() == 2);
+  storage.createJob(test::jobRecord("A"));
+  storage.createJob(test::jobRecord("B"));
+  storage.appendLog("A", {"line"});
+  CHECK(one.calls == 2);  // told synchronously by the memory storage
+  CHECK(all.calls == 3);
+  CHECK(one.seen[1] == std::make_pair(std::string("A"), sdk::JobChange::kLog));
+  CHECK(all.seen[1] == std::make_pair(std::string("B"), sdk::JobChange::kRecord));
+  a.reset();
+  storage.setStatus("A", "complete");
+  CHECK(one.calls == 2);  // unsubscribed
+  CHECK(all.calls == 4);
+  CHECK(watch.watchers() == 1);
+}
+
+TEST_CASE("heartbeats wake only the watchers that asked, a deadline wakes once", "[unit][events]") {
+  plugins::storage::memory::MemoryStorage storage;
+  core::JobWatch watch(storage, {50ms, 250ms});
+  Counter beating, quiet, timed;
+  auto a = watch.watch("A", beating.waker(), true);
+  auto b = watch.watch("A", quiet.waker());
+  auto c = watch.watch("A", timed.waker());
+  c.wakeAt(std::chrono::steady_clock::now() + 100ms);
+  REQUIRE(test::waitUntil([&] { return beating.calls >= 3; }, 5s, 5ms));
+  CHECK(quiet.calls == 0);
+  REQUIRE(test::waitUntil([&] { return timed.calls >= 1; }, 5s, 5ms));
+  std::this_thread::sleep_for(200ms);
+  CHECK(timed.calls == 1);
+  std::lock_guard lock(beating.mutex);
+  CHECK(beating.seen[0] == std::make_pair(std::string(), sdk::JobChange::kRecord));  // a tick names no job
+}
+
+TEST_CASE("with a storage that cannot tell changes every watcher is polled", "[unit][events]") {
+  SilentStorage storage;
+  core::JobWatch watch(storage, {std::chrono::hours(1), 20ms});
+  CHECK_FALSE(watch.pushed());
+  Counter counter;
+  auto a = watch.watch("A", counter.waker());
+  REQUIRE(test::waitUntil([&] { return counter.calls >= 3; }, 5s, 5ms));
+  std::lock_guard lock(counter.mutex);
+  CHECK(counter.seen[0].second == sdk::JobChange::kResync);
+}
+
+TEST_CASE("a watch that goes away unregisters from its storage", "[unit][events]") {
+  plugins::storage::memory::MemoryStorage storage;
+  Counter first, second;
+  {
+    core::JobWatch watch(storage);
+    auto a = watch.watch("A", first.waker());
+    storage.createJob(test::jobRecord("A"));
+    CHECK(first.calls == 1);
+  }
+  storage.setStatus("A", "complete");  // must not reach the destroyed watch (ASan stage)
+  core::JobWatch again(storage);
+  auto b = again.watch("A", second.waker());
+  storage.setStatus("A", "error");
+  CHECK(first.calls == 1);
+  CHECK(second.calls == 1);
+}

@@ -11,7 +11,7 @@
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/NumberParser.h>
 
-#include "api/job_json.hpp"
+#include "core/job_json.hpp"
 
 namespace dray::api {
 namespace {
@@ -97,12 +97,12 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     if (!job) {
       Poco::JSON::Object removed;
       removed.set("id", id_);
-      appendEvent(out, "removed", toJsonText(removed));
+      appendEvent(out, "removed", core::toJsonText(removed));
       done_ = true;
       return out;
     }
     if (!opened_) open(*job, out);
-    const bool ended = hasEnded(*job);
+    const bool ended = core::hasEnded(*job);
     if (ended && !log_final_) {
       log_final_ = true;
       if (position_ == page_.size()) readPage();  // the page before may predate the last lines
@@ -112,12 +112,12 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     const bool log_done = log_final_ && page_final_ && at_log_end_ && position_ == page_.size();
     if (steps_done && (!ended || log_done)) {
       if (statusKey(*job) != sent_state_) {
-        appendEvent(out, "state", toJsonText(stateObject(*job)));
+        appendEvent(out, "state", core::toJsonText(stateObject(*job)));
         sent_state_ = statusKey(*job);
         sent_job_ = *job;
       }
       if (ended) {
-        appendEvent(out, "end", toJsonText(jobObject(*job)));
+        appendEvent(out, "end", core::toJsonText(core::jobObject(*job)));
         done_ = true;
       }
     }
@@ -151,7 +151,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     } else {
       completed_sent_ = job.record.completed_steps;
     }
-    appendEvent(out, "state", toJsonText(stateObject(shown)));
+    appendEvent(out, "state", core::toJsonText(stateObject(shown)));
     sent_state_ = statusKey(shown);
     sent_job_ = shown;
   }
@@ -168,7 +168,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     Poco::JSON::Object line(Poco::JSON_PRESERVE_KEY_ORDER);
     line.set("index", static_cast<Poco::UInt64>(cursor_));
     line.set("line", page_[position_]);
-    appendEvent(out, "log", toJsonText(line), cursor_);
+    appendEvent(out, "log", core::toJsonText(line), cursor_);
     ++position_;
     ++cursor_;
   }
@@ -185,11 +185,11 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
       sent.attempt = event.step.attempts;
       sent.ended = event.end;
       if (event.position < floor_) continue;  // before the client's Last-Event-ID: it has it
-      appendEvent(out, "step", toJsonText(stepObject(event.step, event.index)));
+      appendEvent(out, "step", core::toJsonText(core::stepObject(event.step, event.index)));
       if (event.end && event.step.state == sdk::kStatusComplete) {
         // One more step done: the job's count as it was then (the record may be ahead).
         sent_job_.record.completed_steps = ++completed_sent_;
-        appendEvent(out, "state", toJsonText(stateObject(sent_job_)));
+        appendEvent(out, "state", core::toJsonText(stateObject(sent_job_)));
       }
     }
     return true;
@@ -290,7 +290,7 @@ class AllJobsEventStream final : public BodyProducer, public std::enable_shared_
         if (sent_.erase(id) || status_.empty()) {
           Poco::JSON::Object removed;
           removed.set("id", id);
-          appendEvent(out, "removed", toJsonText(removed));
+          appendEvent(out, "removed", core::toJsonText(removed));
         }
         continue;
       }
@@ -298,9 +298,9 @@ class AllJobsEventStream final : public BodyProducer, public std::enable_shared_
       auto& sent = sent_[id];
       if (sent == key) continue;
       sent = key;
-      if (hasEnded(*job)) sent_.erase(id);  // keeps the map as small as the live jobs
+      if (core::hasEnded(*job)) sent_.erase(id);  // keeps the map as small as the live jobs
       if (!status_.empty() && job->state != status_) continue;
-      appendEvent(out, "state", toJsonText(stateObject(*job)));
+      appendEvent(out, "state", core::toJsonText(stateObject(*job)));
     }
     if (heartbeat && out.empty()) out = ": heartbeat\n\n";
     return out;
@@ -334,10 +334,10 @@ class LongPollAnswer final : public BodyProducer, public std::enable_shared_from
   std::optional<std::string> next() override {
     if (answered_) return std::nullopt;
     if (auto job = service_.find(last_.record.id)) last_ = std::move(*job);  // gone: the last record seen
-    if (!hasEnded(last_) && std::chrono::steady_clock::now() < deadline_) return std::string();
+    if (!core::hasEnded(last_) && std::chrono::steady_clock::now() < deadline_) return std::string();
     answered_ = true;
     subscription_.reset();
-    return toJsonText(jobObject(last_));
+    return core::toJsonText(core::jobObject(last_));
   }
 
  private:
@@ -398,7 +398,7 @@ Response getJobMaybeWaiting(core::JobService& service, core::JobWatch& watch, co
   }
   auto job = service.find(id);
   if (!job) throw HttpError(404, "no such job: " + id);
-  if (!wait || *wait == 0 || hasEnded(*job)) return jsonResponse(200, jobObject(*job));
+  if (!wait || *wait == 0 || core::hasEnded(*job)) return jsonResponse(200, core::jobObject(*job));
   auto answer = std::make_shared<LongPollAnswer>(service, std::move(*job),
                                                  std::chrono::steady_clock::now() + std::chrono::seconds(*wait));
   answer->follow(watch);

@@ -12,9 +12,9 @@
 #include <Poco/NumberParser.h>
 
 #include "api/event_routes.hpp"
-#include "api/job_json.hpp"
 #include "api/json_shape.hpp"
 #include "core/errors.hpp"
+#include "core/job_json.hpp"
 
 namespace dray::api {
 namespace {

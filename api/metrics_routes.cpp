@@ -49,11 +49,29 @@ std::string renderMetrics(const core::Metrics::Snapshot& m, std::size_t running,
   return out.str();
 }
 
-void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime) {
-  router.add("GET", "/metrics", [&runner, &runtime](const Request&, const PathParams&) {
+std::string renderPushMetrics(const core::WebhookSender::Counts& webhooks, std::size_t pending, std::size_t followers) {
+  std::ostringstream out;
+  family(out, "dray_webhook_deliveries_total", "counter", "Webhook deliveries that ended, by outcome.");
+  out << "dray_webhook_deliveries_total{outcome=\"delivered\"} " << webhooks.delivered << '\n';
+  out << "dray_webhook_deliveries_total{outcome=\"refused\"} " << webhooks.refused << '\n';
+  out << "dray_webhook_deliveries_total{outcome=\"failed\"} " << webhooks.failed << '\n';
+  out << "dray_webhook_deliveries_total{outcome=\"undeliverable\"} " << webhooks.undeliverable << '\n';
+  family(out, "dray_webhook_retries_total", "counter", "Webhook attempts that failed and will be tried again.");
+  out << "dray_webhook_retries_total " << webhooks.retried << '\n';
+  family(out, "dray_webhook_pending", "gauge", "Webhook deliveries waiting or in flight.");
+  out << "dray_webhook_pending " << pending << '\n';
+  family(out, "dray_event_followers", "gauge", "Live event streams and long-polls open now.");
+  out << "dray_event_followers " << followers << '\n';
+  return out.str();
+}
+
+void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime,
+                      const core::WebhookSender& webhooks, const core::JobWatch& watch) {
+  router.add("GET", "/metrics", [&runner, &runtime, &webhooks, &watch](const Request&, const PathParams&) {
     return Response{200,
                     renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(), runner.workers(),
-                                  runtime.unremovedContainers()),
+                                  runtime.unremovedContainers()) +
+                        renderPushMetrics(webhooks.counts(), webhooks.pending(), watch.watchers()),
                     "text/plain; version=0.0.4",
                     {}};
   });

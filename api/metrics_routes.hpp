@@ -2,6 +2,8 @@
 
 #include "api/router.hpp"
 #include "core/job_runner.hpp"
+#include "core/job_watch.hpp"
+#include "core/webhook_sender.hpp"
 #include "dray/sdk/runtime.hpp"
 
 namespace dray::api {
@@ -9,7 +11,11 @@ namespace dray::api {
 /// GET /metrics in the Prometheus text format (version 0.0.4): jobs by status, steps,
 /// step duration histogram, log lines, engine errors, running and queued jobs, containers
 /// the engine would not remove yet.
-void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime);
+void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime,
+                      const core::WebhookSender& webhooks, const core::JobWatch& watch);
+
+/// Webhook delivery counts and live followers, in the Prometheus text format.
+std::string renderPushMetrics(const core::WebhookSender::Counts& webhooks, std::size_t pending, std::size_t followers);
 
 /// The exposition text for a snapshot (exposed for tests).
 std::string renderMetrics(const core::Metrics::Snapshot& metrics, std::size_t running, std::size_t queued,

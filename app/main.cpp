@@ -19,12 +19,14 @@
 #include "api/plugin_routes.hpp"
 #include "core/channel_set.hpp"
 #include "core/config.hpp"
+#include "core/job_json.hpp"
 #include "core/job_runner.hpp"
 #include "core/job_service.hpp"
 #include "core/job_watch.hpp"
 #include "core/plugin_registry.hpp"
 #include "core/recovery.hpp"
 #include "core/spdlog_logger.hpp"
+#include "core/webhook_sender.hpp"
 #include "dray/sdk/output_channel.hpp"
 #include "dray/sdk/runtime.hpp"
 #include "dray/sdk/storage.hpp"
@@ -90,6 +92,24 @@ int run(int argc, char** argv) {
                                      config.log_limit, config.instance,  true};
   runner_options.job_log_limit = config.job_log_limit;
   runner_options.output_limit = config.output_limit;
+  core::WebhookOptions webhook_options;
+  webhook_options.instance = config.instance;
+  webhook_options.server_url = config.webhook_url;
+  webhook_options.server_secret = config.webhook_secret;
+  webhook_options.retries = config.webhook_retries;
+  webhook_options.timeout = std::chrono::milliseconds(static_cast<long>(config.webhook_timeout * 1000));
+  core::WebhookPolicy webhook_policy(config.webhook_allowed_hosts);
+  // Declared before the runner, which tells it of every job's end: it outlives the runner.
+  core::WebhookSender webhooks(*storage, webhook_policy, webhook_options,
+                               [&storage](const std::string& id) -> std::optional<std::string> {
+                                 auto record = storage->getJob(id);
+                                 if (!record) return std::nullopt;
+                                 return core::toJsonText(core::jobObject({*record, record->status}));
+                               });
+  webhooks.start();
+  runner_options.on_finished = [&webhooks](const core::ResolvedJob& job, core::Status) {
+    webhooks.jobEnded(job.id, job.callback);
+  };
   core::JobRunner runner(*storage, runtime, runner_options);
   const std::string started_at = core::nowRfc3339();
   std::jthread recovery([&] {  // joined on every path, also when start-up fails below
@@ -105,6 +125,7 @@ int run(int argc, char** argv) {
   service_options.instance = config.instance;
   service_options.default_step_timeout = config.step_timeout;
   service_options.image_policy = image_policy;
+  service_options.webhook_policy = webhook_policy;
   service_options.step_limits = {
       static_cast<std::int64_t>(config.step_memory), static_cast<std::int64_t>(config.step_cpus * 1e9 + 0.5),
       static_cast<std::int64_t>(config.step_pids_limit), config.step_network_mode, config.allow_host_network};
@@ -118,7 +139,7 @@ int run(int argc, char** argv) {
   api::addJobRoutes(router, service, runner, watch);
   api::addEventRoutes(router, service, watch);
   api::addHealthRoutes(router, *storage, *runtime, runner);
-  api::addMetricsRoutes(router, runner, *runtime);
+  api::addMetricsRoutes(router, runner, *runtime, webhooks, watch);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));

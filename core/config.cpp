@@ -9,6 +9,8 @@
 #include <Poco/StringTokenizer.h>
 
 #include "core/image_policy.hpp"
+#include "core/webhook_policy.hpp"
+#include "core/webhook_signature.hpp"
 
 namespace dray::core {
 namespace {
@@ -89,6 +91,21 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   const std::string allow_host = envOr("DRAY_ALLOW_HOST_NETWORK", "0");
   if (allow_host != "0" && allow_host != "1") throw std::invalid_argument("DRAY_ALLOW_HOST_NETWORK must be 0 or 1");
   config.allow_host_network = allow_host == "1";
+  config.webhook_url = envOr("DRAY_WEBHOOK_URL", "");
+  if (std::string bad = WebhookPolicy::malformed(config.webhook_url); !config.webhook_url.empty() && !bad.empty())
+    throw std::invalid_argument("DRAY_WEBHOOK_URL " + bad);
+  config.webhook_secret = envOr("DRAY_WEBHOOK_SECRET", "");
+  if (!config.webhook_secret.empty()) {
+    try {
+      webhookKey(config.webhook_secret);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("DRAY_WEBHOOK_SECRET ") + e.what());  // never the value
+    }
+  }
+  config.webhook_retries =
+      static_cast<unsigned>(parseNumber("DRAY_WEBHOOK_RETRIES", envOr("DRAY_WEBHOOK_RETRIES", "8"), 0, 30));
+  config.webhook_timeout = parseSeconds("DRAY_WEBHOOK_TIMEOUT", envOr("DRAY_WEBHOOK_TIMEOUT", "10"), 0.1, 300);
+  config.webhook_allowed_hosts = WebhookPolicy::splitSetting(envOr("DRAY_WEBHOOK_ALLOWED_HOSTS", ""));
   config.events_heartbeat = parseSeconds("DRAY_EVENTS_HEARTBEAT", envOr("DRAY_EVENTS_HEARTBEAT", "15"), 0.1, 3600);
   std::string path = envOr("DRAY_PLUGIN_PATH", default_plugin_dir);
   Poco::StringTokenizer dirs(path, ":", Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
@@ -119,6 +136,9 @@ std::string usage() {
          "  DRAY_ALLOW_HOST_NETWORK  1: steps may ask for networkMode host or container:<id>\n"
          "  DRAY_KEY_TTL, DRAY_REMOVE_DONE, DRAY_JOBS_KEY, DRAY_MAX_JOBS  retention (storage plugins)\n"
          "  DRAY_EVENTS_HEARTBEAT  seconds between heartbeat comments on live event streams (15)\n"
+         "  DRAY_WEBHOOK_URL, DRAY_WEBHOOK_SECRET  receive every job's end (signed with the whsec_ secret)\n"
+         "  DRAY_WEBHOOK_RETRIES (8), DRAY_WEBHOOK_TIMEOUT (10 s)  per delivery, per attempt\n"
+         "  DRAY_WEBHOOK_ALLOWED_HOSTS  host globs jobs' callbacks may reach (needed for private addresses)\n"
          "  DOCKER_CONFIG_FILE   Docker CLI config.json whose auths are used for pulls\n"
          "  DRAY_ALLOWED_IMAGES  comma-separated image patterns steps may run ('*' within one path\n"
          "                       component, '**' across; 'team/*' = docker.io/team/*); unset: any image\n"

@@ -12,6 +12,8 @@
 
 #include "core/errors.hpp"
 #include "core/secret_masker.hpp"
+#include "core/webhook_policy.hpp"
+#include "core/webhook_signature.hpp"
 
 namespace dray::core {
 namespace {
@@ -204,6 +206,29 @@ Object::Ptr parseObject(const std::string& body) {
   return root.extract<Object::Ptr>();
 }
 
+// `callback`: {"url", "secret"}. The URL's shape is checked here, where it may go by the
+// resolver (WebhookPolicy); the secret is checked and masked in `owner` like job secrets.
+void decodeCallback(Object& owner, JobDefinition& job) {
+  if (!owner.has("callback") || owner.isNull("callback")) return;
+  Object::Ptr callback = owner.getObject("callback");
+  if (!callback) reject("job.callback must be an object with url and optional secret");
+  for (const auto& key : callback->getNames()) {
+    if (key != "url" && key != "secret") reject("job.callback." + key + " is not a callback field (url, secret)");
+  }
+  job.callback_url = optionalString(*callback, "url", "job.callback");
+  if (job.callback_url.empty()) reject("job.callback needs a url");
+  if (std::string bad = WebhookPolicy::malformed(job.callback_url); !bad.empty()) reject("job.callback.url " + bad);
+  job.callback_secret = optionalString(*callback, "secret", "job.callback");
+  if (!job.callback_secret.empty()) {
+    try {
+      webhookKey(job.callback_secret);
+    } catch (const std::invalid_argument& e) {
+      reject(std::string("job.callback.secret ") + e.what());
+    }
+    callback->set("secret", std::string(kSecretMask));
+  }
+}
+
 }  // namespace
 
 DecodedJob decodeJob(const std::string& body) {
@@ -215,6 +240,7 @@ DecodedJob decodeJob(const std::string& body) {
   job.secrets = decodeSecrets(*document);
   job.deadline = optionalSeconds(*document, "deadline", "job");
   job.input = decodeInput(*document);
+  decodeCallback(*document, job);
   Array::Ptr steps = optionalArray(*document, "steps", "job");
   if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");
   if (steps->size() > kMaxSteps) reject("job has more than " + std::to_string(kMaxSteps) + " steps");

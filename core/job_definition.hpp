@@ -29,8 +29,10 @@ struct JobDefinition {
   std::vector<sdk::EnvVar> environment;
   std::vector<sdk::EnvVar> secrets;  ///< real values: only in memory, never stored or echoed
   std::vector<StepDefinition> steps;
-  double deadline = 0;  ///< seconds for the whole job; 0 = none
-  std::string input;    ///< bytes for the first step's stdin (decoded from base64 `input`)
+  double deadline = 0;          ///< seconds for the whole job; 0 = none
+  std::string input;            ///< bytes for the first step's stdin (decoded from base64 `input`)
+  std::string callback_url;     ///< `callback.url`: where the job's end is posted ("": none)
+  std::string callback_secret;  ///< `callback.secret` ("whsec_…"): only in memory, echoed as "***"
 };
 
 }  // namespace dray::core

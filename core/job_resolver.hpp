@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/channel_set.hpp"
 #include "core/image_policy.hpp"
 #include "core/job_definition.hpp"
+#include "core/webhook_policy.hpp"
 #include "dray/sdk/types.hpp"
 
 namespace dray::core {
@@ -48,6 +50,7 @@ struct ResolvedJob {
   std::vector<std::string> secrets;                     ///< values to mask in the job log; held only in memory
   std::string input;                                    ///< the first step's stdin
   std::chrono::steady_clock::time_point accepted_at{};  ///< when POST /jobs began: phase timings
+  std::optional<WebhookTarget> callback{};              ///< the job's `callback`, secret included
 };
 
 /// Milliseconds since `since`, for the per-phase debug timings.

@@ -106,12 +106,14 @@ bool JobRunner::cancel(const std::string& id) {
   }
   auto queued = findQueuedLocked(id);
   if (queued == queue_.end()) return false;
+  const auto index = queued - queue_.cbegin();
+  ResolvedJob job = std::move(queue_[static_cast<std::size_t>(index)]);
   queued_ids_.erase(id);
-  queue_.erase(queued);
+  queue_.erase(queue_.begin() + index);
   lock.unlock();
   changed_.notify_all();
   JobLogger(storage_, id).warn("canceled before it started");
-  finishJob(id, Status::kCanceled);
+  finishJob(job, Status::kCanceled);
   return true;
 }
 
@@ -152,7 +154,7 @@ void JobRunner::shutdown(std::chrono::milliseconds grace) {
   changed_.notify_all();
   for (const auto& job : abandoned) {
     JobLogger(storage_, job.id).error("not run: dray shut down before the job started");
-    finishJob(job.id, Status::kError);
+    finishJob(job, Status::kError);
   }
   std::vector<std::stop_source> to_stop;
   {
@@ -240,11 +242,11 @@ void JobRunner::workerLoop() {
                   millisecondsSince(job.accepted_at));
     try {
       ActiveJobControl control(*this, job.id);
-      finishJob(job.id, pipeline_.run(job, control));
+      finishJob(job, pipeline_.run(job, control));
     } catch (const std::exception& e) {
       // Storage trouble must not kill a worker; the job is reported as failed if possible.
       spdlog::error("job {}: {}", job.id, e.what());
-      finishJob(job.id, Status::kError);
+      finishJob(job, Status::kError);
     }
     storage_.forget(job.id);
     {
@@ -255,15 +257,18 @@ void JobRunner::workerLoop() {
   }
 }
 
-void JobRunner::finishJob(const std::string& id, Status status) {
+void JobRunner::finishJob(const ResolvedJob& job, Status status) {
+  const std::string& id = job.id;
   metrics_.jobFinished(status);
   try {
     storage_.flush();
     storage_.setTimes(id, "", nowRfc3339());
     storage_.setStatus(id, std::string(toString(status)));
+    if (options_.on_finished) storage_.flush();  // the listener reads the final record
   } catch (const std::exception& e) {
     spdlog::error("job {}: cannot record status {}: {}", id, toString(status), e.what());
   }
+  if (options_.on_finished) options_.on_finished(job, status);
 }
 
 }  // namespace dray::core

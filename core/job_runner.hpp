@@ -34,6 +34,8 @@ struct RunnerOptions {
   bool held = false;                      ///< accept jobs but run none until release()
   std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job, all steps together
   std::size_t output_limit = 8u << 20;    ///< bytes of the last step's output kept as the job's output
+  /// Called once per job after its final status is written (webhooks). Must not throw.
+  std::function<void(const ResolvedJob& job, Status status)> on_finished{};
 };
 
 /// The queue is full: try again later (HTTP 429).
@@ -111,7 +113,7 @@ class JobRunner {
   // (empty when already stopping); request_stop() it after releasing the lock.
   std::stop_source stopLocked(Active& active, std::string reason, Status status);
   std::deque<ResolvedJob>::const_iterator findQueuedLocked(const std::string& id) const;
-  void finishJob(const std::string& id, Status status);
+  void finishJob(const ResolvedJob& job, Status status);
 
   LogCountingStorage storage_;  // the storage given, counting each running job's log lines
   Metrics metrics_;

@@ -4,6 +4,7 @@
 #include <Poco/UUIDGenerator.h>
 #include <spdlog/spdlog.h>
 
+#include "core/errors.hpp"
 #include "core/job_codec.hpp"
 #include "core/job_resolver.hpp"
 #include "core/metrics.hpp"
@@ -28,6 +29,11 @@ CreatedJob JobService::create(const std::string& body, const std::string& creato
   ResolvedJob resolved = resolveJob(decoded.definition, id, channels_, options_.default_step_timeout,
                                     options_.image_policy, options_.step_limits);
   resolved.accepted_at = accepted;
+  if (!decoded.definition.callback_url.empty()) {
+    if (std::string refusal = options_.webhook_policy.refusal(decoded.definition.callback_url); !refusal.empty())
+      throw ValidationError("job.callback.url " + refusal);
+    resolved.callback = WebhookTarget{decoded.definition.callback_url, decoded.definition.callback_secret};
+  }
   CreatedJob created{id, encodeCreatedJob(decoded.document, id)};
   const double resolved_ms = millisecondsSince(accepted);
 

@@ -8,6 +8,7 @@
 #include "core/image_policy.hpp"
 #include "core/job_runner.hpp"
 #include "core/orphan_reconciler.hpp"
+#include "core/webhook_policy.hpp"
 #include "dray/sdk/storage.hpp"
 
 namespace dray::core {
@@ -26,6 +27,7 @@ struct ServiceOptions {
   double default_step_timeout = 0;  ///< seconds; 0 = none
   ImagePolicy image_policy;         ///< DRAY_ALLOWED_IMAGES; the default allows every image
   StepLimits step_limits;           ///< DRAY_STEP_*: resource defaults and ceilings
+  WebhookPolicy webhook_policy;     ///< where a job's `callback` may go (DRAY_WEBHOOK_ALLOWED_HOSTS)
   /// How long a storage write reported as failed may still land (Redis: its patience).
   std::chrono::milliseconds write_settle_time{std::chrono::seconds(10)};
 };

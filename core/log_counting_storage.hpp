@@ -52,6 +52,14 @@ class LogCountingStorage final : public sdk::Storage {
   void setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) override {
     storage_.setStep(id, index, step);
   }
+  void setCallback(const std::string& id, const sdk::CallbackRecord& callback) override {
+    storage_.setCallback(id, callback);
+  }
+  void saveDelivery(const sdk::PendingDelivery& delivery) override { storage_.saveDelivery(delivery); }
+  void removeDelivery(const std::string& delivery_id) override { storage_.removeDelivery(delivery_id); }
+  std::vector<sdk::PendingDelivery> pendingDeliveries(const std::string& owner) override {
+    return storage_.pendingDeliveries(owner);
+  }
   std::vector<std::string> readLog(const std::string& id, std::size_t from, std::size_t max_lines) override {
     return storage_.readLog(id, from, max_lines);
   }

@@ -8,10 +8,11 @@ build="${DRAY_BUILD_DIR:-$root/build}"
 
 packages=(cmake g++ make libpoco-dev libboost-dev libboost-filesystem-dev libspdlog-dev catch2
           redis-server docker.io busybox-static curl debootstrap socat openssl libssl-dev)
-# --for-tests (scripts/test.sh): also the tools of the format, sanitizer and fuzz stages and
-# of the registry tests (a local docker-registry with htpasswd).
+# --for-tests (scripts/test.sh): also the tools of the format, sanitizer and fuzz stages, of
+# the registry tests (a local docker-registry with htpasswd) and of the webhook tests (node,
+# for the Standard Webhooks reference verifier that the tests install from npm).
 if [ "${1:-}" = "--for-tests" ]; then
-  packages+=(clang clang-format libclang-rt-14-dev bsdextrautils docker-registry apache2-utils)
+  packages+=(clang clang-format libclang-rt-14-dev bsdextrautils docker-registry apache2-utils nodejs)
 fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -25,6 +26,14 @@ install_packages() {
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get install -y "${missing[@]}" || { as_root apt-get update && as_root apt-get install -y "${missing[@]}"; }
+}
+
+# Debian's nodejs comes without npm (a package of its own); other builds of nodejs bundle it.
+install_npm() {
+  [ "${1:-}" = "--for-tests" ] || return 0
+  command -v npm >/dev/null 2>&1 && return
+  echo "setup: installing npm"
+  as_root apt-get install -y npm || { as_root apt-get update && as_root apt-get install -y npm; }
 }
 
 start_docker() {
@@ -48,6 +57,7 @@ build_dray() {
 }
 
 install_packages
+install_npm "${1:-}"
 start_docker
 build_dray
 "$root/tests/images/build.sh"

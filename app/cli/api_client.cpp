@@ -9,6 +9,9 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 
+#include <chrono>
+#include <thread>
+
 namespace dray::cli {
 namespace {
 
@@ -43,11 +46,12 @@ std::unique_ptr<Poco::Net::HTTPClientSession> ApiClient::session() const {
   return std::make_unique<Poco::Net::HTTPSClientSession>(base_.getHost(), base_.getPort(), context);
 }
 
-std::string ApiClient::call(const std::string& method, const std::string& path, const std::string& body) {
+std::string ApiClient::call(const std::string& method, const std::string& path, const std::string& body,
+                            long timeout_seconds) {
   try {
     auto connection = session();
     Poco::Net::HTTPClientSession& session = *connection;
-    session.setTimeout(Poco::Timespan(30, 0));
+    session.setTimeout(Poco::Timespan(timeout_seconds, 0));
     Poco::Net::HTTPRequest request(method, base_.getPath() + path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!credentials_.token.empty()) request.set("Authorization", "Bearer " + credentials_.token);
     if (method == "POST") {
@@ -85,6 +89,55 @@ Poco::JSON::Array::Ptr ApiClient::log(const std::string& id, std::size_t index) 
   auto body =
       parse(call("GET", "/jobs/" + id + "/log?index=" + std::to_string(index) + "&limit=" + std::to_string(kLogPage)));
   return body.extract<Poco::JSON::Object::Ptr>()->getArray("lines");
+}
+
+Poco::JSON::Object::Ptr ApiClient::waitForJob(const std::string& id, unsigned seconds) {
+  return parse(call("GET", "/jobs/" + id + "?wait=" + std::to_string(seconds), "", seconds + 30))
+      .extract<Poco::JSON::Object::Ptr>();
+}
+
+ApiClient::Follow ApiClient::followEvents(const std::string& id, const std::function<void(const SseEvent&)>& on_event) {
+  std::optional<std::string> last_id;
+  for (int failures = 0;;) {
+    try {
+      auto connection = session();
+      // Longer than the server's heartbeat (15 s): a silent minute means a dead connection.
+      connection->setTimeout(Poco::Timespan(60, 0));
+      Poco::Net::HTTPRequest request("GET", base_.getPath() + "/jobs/" + id + "/events",
+                                     Poco::Net::HTTPMessage::HTTP_1_1);
+      request.set("Accept", "text/event-stream");
+      if (!credentials_.token.empty()) request.set("Authorization", "Bearer " + credentials_.token);
+      if (last_id) request.set("Last-Event-ID", *last_id);
+      connection->sendRequest(request);
+      Poco::Net::HTTPResponse response;
+      std::istream& body = connection->receiveResponse(response);
+      if (response.getStatus() != 200 || response.getContentType().find("text/event-stream") != 0) {
+        std::string answer;
+        Poco::StreamCopier::copyToString(body, answer);
+        // The job exists (checked by the caller) but the route does not: an older dray.
+        if (response.getStatus() == 404 || response.getStatus() == 405) {
+          try {
+            job(id);
+          } catch (const ApiError& e) {
+            if (e.status() == 404) throw;
+          }
+          return Follow::kUnsupported;
+        }
+        throw ApiError(response.getStatus(), answer);
+      }
+      SseReader reader(body);
+      while (auto event = reader.next()) {
+        failures = 0;
+        if (event->id) last_id = event->id;
+        on_event(*event);
+        if (event->event == "end" || event->event == "removed") return Follow::kEnded;
+      }
+      // The stream closed or broke before the end: open it again from the last line seen.
+    } catch (const Poco::Exception& e) {
+      if (++failures > 5) throw ApiError(0, "lost the event stream of " + id + ": " + e.displayText());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
 }
 
 void ApiClient::cancel(const std::string& id) { call("POST", "/jobs/" + id + "/cancel"); }

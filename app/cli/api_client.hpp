@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -9,6 +10,8 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/URI.h>
+
+#include "app/cli/sse_reader.hpp"
 
 namespace dray::cli {
 
@@ -45,8 +48,19 @@ class ApiClient {
   void cancel(const std::string& id);
   void remove(const std::string& id);
 
+  /// GET /jobs/{id}?wait=SECONDS: the record once the job ended, or after SECONDS (a dray
+  /// without the long-poll answers at once).
+  Poco::JSON::Object::Ptr waitForJob(const std::string& id, unsigned seconds);
+
+  enum class Follow { kEnded, kUnsupported };
+  /// Reads the job's live events (GET /jobs/{id}/events) until `end` or `removed`, calling
+  /// `on_event` for each. A stream that breaks is opened again with Last-Event-ID, so no
+  /// line is lost or repeated. kUnsupported: this dray has no event stream (older).
+  Follow followEvents(const std::string& id, const std::function<void(const SseEvent&)>& on_event);
+
  private:
-  std::string call(const std::string& method, const std::string& path, const std::string& body = "");
+  std::string call(const std::string& method, const std::string& path, const std::string& body = "",
+                   long timeout_seconds = 30);
   std::unique_ptr<Poco::Net::HTTPClientSession> session() const;
 
   Poco::URI base_;

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include <Poco/JSON/Parser.h>
+
 namespace dray::cli {
 namespace {
 
@@ -78,8 +80,15 @@ std::size_t readLogFrom(ApiClient& api, const std::string& id, std::size_t index
   return index;
 }
 
-// Prints new log lines until the job ends; on a terminal also a live progress line.
-int follow(ApiClient& api, const std::string& id, bool print_lines) {
+std::string seconds(Clock::time_point since) {
+  std::ostringstream out;
+  out << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count() / 1000.0 << "s";
+  return out.str();
+}
+
+// Against a dray without live events: prints new log lines until the job ends, polling;
+// on a terminal also a live progress line.
+int followByPolling(ApiClient& api, const std::string& id, bool print_lines) {
   const bool tty = ::isatty(STDERR_FILENO);
   const auto since = Clock::now();
   std::size_t index = 0;
@@ -89,13 +98,66 @@ int follow(ApiClient& api, const std::string& id, bool print_lines) {
     if (finished(job)) {
       const std::string status = job->getValue<std::string>("status");
       if (tty) std::cerr << "\r\033[K";
-      std::cerr << "job " << id << " " << status << " after "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count() / 1000.0
-                << "s\n";
+      std::cerr << "job " << id << " " << status << " after " << seconds(since) << "\n";
       return exitCodeFor(status);
     }
     if (tty) std::cerr << "\r\033[K" << progressLine(job, since) << std::flush;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+Poco::JSON::Object::Ptr jsonOf(const SseEvent& event) {
+  return Poco::JSON::Parser().parse(event.data).extract<Poco::JSON::Object::Ptr>();
+}
+
+// Prints the job's log lines as they come (live events), until it ends; on a terminal also
+// a progress line. Falls back to polling against a dray without live events.
+int follow(ApiClient& api, const std::string& id, bool print_lines) {
+  const bool tty = ::isatty(STDERR_FILENO);
+  const auto since = Clock::now();
+  std::string status;
+  std::size_t total = 0;
+  std::string progress = "queued";
+  auto outcome = api.followEvents(id, [&](const SseEvent& event) {
+    if (event.event == "log") {
+      if (tty) std::cerr << "\r\033[K";
+      if (print_lines) std::cout << jsonOf(event)->getValue<std::string>("line") << '\n' << std::flush;
+    } else if (event.event == "state") {
+      auto state = jsonOf(event);
+      total = state->getValue<std::size_t>("totalSteps");
+      if (state->getValue<std::string>("state") == "queued") progress = "queued";
+    } else if (event.event == "step") {
+      auto step = jsonOf(event);
+      std::string label = step->getValue<std::string>("name");
+      label += (label.empty() ? "(" : " (") + step->getValue<std::string>("image") + ")";
+      progress = "step " + std::to_string(step->getValue<std::size_t>("index") + 1) + "/" + std::to_string(total) +
+                 " " + label;
+    } else if (event.event == "end") {
+      status = jsonOf(event)->getValue<std::string>("status");
+    } else if (event.event == "removed") {
+      status = "deleted";
+    }
+    if (tty && status.empty()) std::cerr << "\r\033[K" << progress << " " << seconds(since) << std::flush;
+  });
+  if (outcome == ApiClient::Follow::kUnsupported) return followByPolling(api, id, print_lines);
+  if (tty) std::cerr << "\r\033[K";
+  std::cerr << "job " << id << " " << status << " after " << seconds(since) << "\n";
+  return exitCodeFor(status);
+}
+
+// Waits for the job's end with the long-poll (a minute per request), then says how it ended.
+int waitForEnd(ApiClient& api, const std::string& id) {
+  const auto since = Clock::now();
+  for (;;) {
+    const auto asked = Clock::now();
+    auto job = api.waitForJob(id, 60);
+    if (finished(job)) {
+      const std::string status = job->getValue<std::string>("status");
+      std::cerr << "job " << id << " " << status << " after " << seconds(since) << "\n";
+      return exitCodeFor(status);
+    }
+    // A dray without the long-poll answers at once: do not hammer it.
+    if (Clock::now() - asked < std::chrono::seconds(1)) std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
 }
 
@@ -104,8 +166,13 @@ int submit(ApiClient& api, const Options& options) {
   std::string id = api.submit(readJobFile(options.args[1]));
   std::cout << id << std::endl;
   if (options.follow) return follow(api, id, true);
-  if (options.wait) return follow(api, id, false);
+  if (options.wait) return waitForEnd(api, id);
   return kOk;
+}
+
+int wait(ApiClient& api, const Options& options) {
+  if (options.args.size() != 2) throw std::invalid_argument("wait needs a job id");
+  return waitForEnd(api, options.args[1]);
 }
 
 int list(ApiClient& api) {
@@ -174,6 +241,7 @@ int runCommand(ApiClient& api, const Options& options) {
   if (command == "ls") return list(api);
   if (command == "status") return status(api, options);
   if (command == "logs") return logs(api, options);
+  if (command == "wait") return wait(api, options);
   if (command == "cancel") return simple(options, "cancel", &ApiClient::cancel, api);
   if (command == "rm") return simple(options, "rm", &ApiClient::remove, api);
   throw std::invalid_argument("unknown command '" + command + "'");

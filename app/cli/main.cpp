@@ -16,6 +16,7 @@ const char* kUsage =
     "  ls                                  list jobs\n"
     "  status ID [--json]                  state, times and steps of a job\n"
     "  logs ID [-f]                        print the log; -f follows until the job ends\n"
+    "  wait ID                             wait until the job ends; exit status as --wait\n"
     "  cancel ID                           stop a queued or running job\n"
     "  rm ID                               delete a job (canceling it first)\n"
     "The URL comes from --url, else DRAY_URL, else http://127.0.0.1:3000.\n"

@@ -2,6 +2,13 @@
 #include <fstream>
 
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
 #include <catch2/catch.hpp>
 
 #include "tests/support/test_support.hpp"
@@ -164,4 +171,65 @@ TEST_CASE("on a terminal --follow shows which step runs and for how long", "[e2e
   CHECK_THAT(out, Catch::Contains("before"));
   CHECK_THAT(out, Catch::Contains("after"));
   CHECK_THAT(out, Catch::Contains(" complete after "));
+}
+
+TEST_CASE("wait ID waits with the long-poll and exits with the job's result", "[e2e][cli]") {
+  DrayProcess dray;
+  const std::string id = dray.submit(R"({"steps":[{"source":"dray-test/script",
+      "environment":[{"variable":"SCRIPT","value":"sleep 1; exit 3"}]}]})");
+  auto waited = cli(dray, "wait " + id, true);
+  INFO(waited.out);
+  CHECK(waited.status == 1);
+  CHECK_THAT(waited.out, Catch::Contains("job " + id + " error after"));
+  // One long-poll request answered it, not a poll loop (requests are logged at debug level).
+  CHECK(dray.log().find("GET /jobs/" + id + " 200") == dray.log().rfind("GET /jobs/" + id + " 200"));
+  CHECK(cli(dray, "wait 00000000-0000-0000-0000-000000000000").status == 3);
+}
+
+namespace {
+
+// A dray from before live events: GET /jobs/{id} and the paged log, 404 for everything else.
+class OldDray : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+    const std::string uri = request.getURI();
+    std::string body;
+    if (uri.starts_with("/jobs/OLD-1/log")) {
+      body =
+          uri.find("index=0") != std::string::npos ? R"({"lines":["one","two"],"next":2})" : R"({"lines":[],"next":2})";
+    } else if (uri.starts_with("/jobs/OLD-1") && uri.find("/events") == std::string::npos) {
+      body = R"({"id":"OLD-1","stepsCompleted":1,"status":"complete","state":"complete","steps":[]})";
+    } else {
+      response.setStatus(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+      body = R"({"error":"no route"})";
+    }
+    response.setContentType("application/json");
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  }
+};
+
+class OldDrayFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new OldDray;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("logs -f and wait fall back to polling against a dray without live events", "[e2e][cli]") {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  Poco::Net::HTTPServer server(new OldDrayFactory, socket, new Poco::Net::HTTPServerParams);
+  server.start();
+  const std::string url = "DRAY_URL=http://127.0.0.1:" + std::to_string(server.port()) + " ";
+  int status = -1;
+  std::string out = dray::test::shell(url + dray::test::cliBinary() + " logs OLD-1 -f 2>&1", &status);
+  INFO(out);
+  CHECK(status == 0);
+  CHECK_THAT(out, Catch::StartsWith("one\ntwo\n"));
+  CHECK_THAT(out, Catch::Contains("job OLD-1 complete after"));
+  out = dray::test::shell(url + dray::test::cliBinary() + " wait OLD-1 2>&1", &status);
+  CHECK(status == 0);
+  server.stop();
 }

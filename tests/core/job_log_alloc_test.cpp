@@ -33,6 +33,7 @@ class CountingStorage final : public dray::sdk::Storage {
   void setCompletedSteps(const std::string&, std::size_t) override {}
   void setTimes(const std::string&, const std::string&, const std::string&) override {}
   void setFinishedIn(const std::string&, const std::string&) override {}
+  void setCallback(const std::string&, const dray::sdk::CallbackRecord&) override {}
   void setStep(const std::string&, std::size_t, const dray::sdk::StepRecord&) override {}
   void setOutput(const std::string&, std::string_view) override {}
   std::optional<std::string> readOutput(const std::string&) override { return std::nullopt; }

@@ -26,6 +26,7 @@ class SilentStorage final : public sdk::Storage {
   void setCompletedSteps(const std::string&, std::size_t) override {}
   void setTimes(const std::string&, const std::string&, const std::string&) override {}
   void setFinishedIn(const std::string&, const std::string&) override {}
+  void setCallback(const std::string&, const sdk::CallbackRecord&) override {}
   void setStep(const std::string&, std::size_t, const sdk::StepRecord&) override {}
   using sdk::Storage::appendLog;
   void appendLog(const std::string&, std::span<const std::string_view>) override {}

@@ -36,40 +36,16 @@ std::string SseClient::body() {
 }
 
 std::optional<SseEvent> SseClient::next() {
-  SseEvent event;
-  bool any = false;
-  std::string line;
-  while (std::getline(*body_, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) {
-      if (!any) continue;  // a blank line with nothing before it dispatches nothing
-      event.received = std::chrono::steady_clock::now();
-      return event;
-    }
-    if (line.front() == ':') {
-      ++comments_;
-      continue;
-    }
-    const auto colon = line.find(':');
-    std::string field = line.substr(0, colon);
-    std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
-    if (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    if (field == "event") {
-      event.event = value;
-      any = true;
-    } else if (field == "data") {
-      if (!event.data.empty()) event.data += '\n';
-      event.data += value;
-      any = true;
-    } else if (field == "id") {
-      event.id = value;
-      any = true;
-    } else if (field == "retry") {
-      retry_ms_ = std::stol(value);
-    }
+  if (!reader_) reader_ = std::make_unique<cli::SseReader>(*body_);
+  auto event = reader_->next();
+  if (!event) {
+    if (reader_->broken()) throw Poco::TimeoutException("event stream: nothing arrived in time, or the stream broke");
+    return std::nullopt;
   }
-  if (body_->bad()) throw Poco::TimeoutException("event stream: nothing arrived in time, or the stream broke");
-  return std::nullopt;
+  SseEvent received;
+  static_cast<cli::SseEvent&>(received) = std::move(*event);
+  received.received = std::chrono::steady_clock::now();
+  return received;
 }
 
 }  // namespace dray::test

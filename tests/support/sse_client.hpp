@@ -1,7 +1,7 @@
 #pragma once
 
-// A Server-Sent Events reader for tests and benchmarks: the real HTTP client (Poco), the
-// event stream parsed as the SSE spec says (fields, comments, blank line ends an event).
+// A Server-Sent Events client for tests and benchmarks: the real HTTP client (Poco) and
+// dray-cli's SSE reader.
 #include <chrono>
 #include <cstdint>
 #include <istream>
@@ -14,12 +14,11 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPResponse.h>
 
+#include "app/cli/sse_reader.hpp"
+
 namespace dray::test {
 
-struct SseEvent {
-  std::string event = "message";
-  std::string data;
-  std::optional<std::string> id;
+struct SseEvent : cli::SseEvent {
   std::chrono::steady_clock::time_point received;
   Poco::JSON::Object::Ptr json() const;  ///< data as an object
 };
@@ -40,16 +39,15 @@ class SseClient {
   /// nothing came within the timeout.
   std::optional<SseEvent> next();
   /// Comment lines seen so far (heartbeats).
-  std::size_t comments() const { return comments_; }
+  std::size_t comments() const { return reader_ ? reader_->comments() : 0; }
   /// The last `retry:` value seen, in ms (0: none).
-  long retryMs() const { return retry_ms_; }
+  long retryMs() const { return reader_ ? reader_->retryMs() : 0; }
 
  private:
   std::unique_ptr<Poco::Net::HTTPClientSession> session_;
   Poco::Net::HTTPResponse response_;
   std::istream* body_ = nullptr;
-  std::size_t comments_ = 0;
-  long retry_ms_ = 0;
+  std::unique_ptr<cli::SseReader> reader_;
 };
 
 }  // namespace dray::test

@@ -113,6 +113,10 @@ void MemoryStorage::setFinishedIn(const std::string& id, const std::string& seco
   update(id, sdk::JobChange::kRecord, [&](Entry& entry) { entry.record.finished_in = seconds; });
 }
 
+void MemoryStorage::setCallback(const std::string& id, const sdk::CallbackRecord& callback) {
+  update(id, sdk::JobChange::kRecord, [&](Entry& entry) { entry.record.callback = callback; });
+}
+
 void MemoryStorage::setOutput(const std::string& id, std::string_view bytes) {
   update(id, sdk::JobChange::kRecord, [&](Entry& entry) {
     const std::size_t old_cost = entry.output ? entry.output->size() : 0;

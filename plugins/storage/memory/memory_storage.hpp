@@ -57,6 +57,7 @@ class MemoryStorage final : public sdk::Storage {
   void setCompletedSteps(const std::string& id, std::size_t completed) override;
   void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) override;
   void setFinishedIn(const std::string& id, const std::string& seconds) override;
+  void setCallback(const std::string& id, const sdk::CallbackRecord& callback) override;
   void setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) override;
   void setOutput(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> readOutput(const std::string& id) override;

@@ -28,6 +28,9 @@ class RedisKeys {
     return prefix_ == "jobs" ? "dray:events:" : "dray:events:" + prefix_ + ":";
   }
 
+  /// Hash of pending webhook deliveries: delivery id -> JSON (ours; the webhook outbox).
+  std::string webhooks() const { return prefix_ + ":webhooks"; }
+
   /// Every key a job owns, in the order the scripts take them (redis_scripts.hpp).
   std::vector<std::string> ofJob(const std::string& id) const {
     return {job(id), log(id), output(id), description(id), steps(id)};

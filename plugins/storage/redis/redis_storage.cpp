@@ -12,6 +12,7 @@
 #include "plugins/storage/redis/redis_keys.hpp"
 #include "plugins/storage/redis/redis_scripts.hpp"
 #include "plugins/storage/redis/step_record_codec.hpp"
+#include "plugins/storage/redis/webhook_codec.hpp"
 
 namespace dray::plugins::storage::redis {
 namespace {
@@ -112,6 +113,7 @@ std::optional<sdk::JobRecord> RedisStorage::getJob(const std::string& id) {
     if (fields[i] == "startedAt") record.started_at = fields[i + 1];
     if (fields[i] == "finishedAt") record.finished_at = fields[i + 1];
     if (fields[i] == "finishedIn") record.finished_in = fields[i + 1];
+    if (fields[i] == "callback") record.callback = decodeCallbackRecord(fields[i + 1]);
   }
   std::vector<std::string> steps = strings(replies.get<Array>(2));
   for (std::size_t i = 0; i + 1 < steps.size(); i += 2) {
@@ -204,6 +206,36 @@ void RedisStorage::setStep(const std::string& id, std::size_t index, const sdk::
     write.message = step.image;
   }
   writes_->setField(id, std::move(write));
+}
+
+void RedisStorage::setCallback(const std::string& id, const sdk::CallbackRecord& callback) {
+  writes_->setField(id, jobField(id, "callback", encodeCallbackRecord(callback), false));
+}
+
+void RedisStorage::saveDelivery(const sdk::PendingDelivery& delivery) {
+  Command command("HSET");
+  command << keys_.webhooks() << delivery.id << encodePendingDelivery(delivery);
+  pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
+                         options_.read_patience);
+}
+
+void RedisStorage::removeDelivery(const std::string& delivery_id) {
+  Command command("HDEL");
+  command << keys_.webhooks() << delivery_id;
+  pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
+                         options_.read_patience);
+}
+
+std::vector<sdk::PendingDelivery> RedisStorage::pendingDeliveries(const std::string& owner) {
+  auto fields = pool_.run<std::vector<std::string>>(
+      [&](RedisConnection& client) { return strings(client.execute<Array>(Command::hgetall(keys_.webhooks()))); },
+      options_.read_patience);
+  std::vector<sdk::PendingDelivery> pending;
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+    auto delivery = decodePendingDelivery(fields[i + 1]);
+    if (delivery && delivery->owner == owner) pending.push_back(std::move(*delivery));
+  }
+  return pending;
 }
 
 void RedisStorage::appendLog(const std::string& id, std::span<const std::string_view> lines) {

@@ -49,6 +49,12 @@ class RedisStorage final : public sdk::Storage {
   void setTimes(const std::string& id, const std::string& started_at, const std::string& finished_at) override;
   void setFinishedIn(const std::string& id, const std::string& seconds) override;
   void setStep(const std::string& id, std::size_t index, const sdk::StepRecord& step) override;
+  void setCallback(const std::string& id, const sdk::CallbackRecord& callback) override;
+  /// The outbox is the hash `<prefix>:webhooks`, written at once (not behind): a delivery
+  /// must be kept before it is first tried.
+  void saveDelivery(const sdk::PendingDelivery& delivery) override;
+  void removeDelivery(const std::string& delivery_id) override;
+  std::vector<sdk::PendingDelivery> pendingDeliveries(const std::string& owner) override;
   void setOutput(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> readOutput(const std::string& id) override;
   using sdk::Storage::appendLog;

@@ -78,6 +78,18 @@ class DRAY_SDK_API Storage : public Plugin {
   /// The job's final output, or nullopt when none was kept.
   virtual std::optional<std::string> readOutput(const std::string& id) = 0;
 
+  /// Records what became of the job's `callback` webhook (JobRecord::callback).
+  virtual void setCallback(const std::string& id, const CallbackRecord& callback) = 0;
+  /// The webhook outbox: keeps (replaces) a delivery not done yet. Default: not kept, so a
+  /// restart loses it (right for a storage that a restart empties anyway).
+  virtual void saveDelivery(const PendingDelivery& delivery) { (void)delivery; }
+  /// Forgets a delivery that is done (delivered, refused, or given up).
+  virtual void removeDelivery(const std::string& delivery_id) { (void)delivery_id; }
+  /// The deliveries `owner` left not done.
+  virtual std::vector<PendingDelivery> pendingDeliveries(const std::string& owner) {
+    (void)owner;
+    return {};
+  }
   /// Makes every appended line durable and readable. Default: nothing to do.
   virtual void flush() {}
 

@@ -70,6 +70,27 @@ struct StepRecord {
   std::size_t log_until = 0;
 };
 
+/// What became of a job's `callback` webhook, as the job record shows it.
+struct CallbackRecord {
+  bool requested = false;  ///< the job has a callback (the other fields mean nothing without)
+  bool delivered = false;
+  unsigned attempts = 0;   ///< attempts made so far
+  std::string last_error;  ///< why the last attempt failed; empty when none did
+};
+
+/// A webhook delivery that is not done yet. Storage keeps it (when it can) so that a
+/// restarted dray goes on with it: deliveries are made at least once. Never holds a secret.
+struct PendingDelivery {
+  std::string id;  ///< the webhook-id header, the same for every attempt
+  std::string job_id;
+  std::string url;
+  std::string body;            ///< the final job record as JSON
+  std::string owner;           ///< the dray instance that made it (and holds its secret)
+  bool job_callback = false;   ///< to the job's own `callback` (else to the server's webhook)
+  bool signed_by_job = false;  ///< signed with the job's own secret, which is lost with a restart
+  unsigned attempts = 0;       ///< attempts made so far
+};
+
 /// A job as storage keeps it.
 struct JobRecord {
   std::string id;           ///< upper-case 8-4-4-4-12 hex
@@ -85,6 +106,7 @@ struct JobRecord {
   std::string finished_at;        ///< empty until it ended
   std::string finished_in;        ///< seconds the job took, decimal ("2.514"); empty until it ended
   std::vector<StepRecord> steps;  ///< one per step (may be empty for records from the original)
+  CallbackRecord callback;        ///< the job's `callback` webhook, when it has one
 };
 
 /// Whether a backend can be used right now, for GET /healthz.

@@ -391,3 +391,21 @@ TEST_CASE("a change watcher is told of every change once it is readable, in orde
   CHECK(notices[2] == std::make_pair(std::string("W"), sdk::JobChange::kRecord));
   CHECK(notices[3] == std::make_pair(std::string("W"), sdk::JobChange::kRemoved));
 }
+
+TEST_CASE("a job's callback outcome reads back", "[storage][contract][webhooks]") {
+  StorageUnderTest storage;
+  storage->createJob(job("CB", 1));
+  CHECK_FALSE(storage->getJob("CB")->callback.requested);
+  storage->setCallback("CB", {true, false, 2, "HTTP 503"});
+  storage->flush();
+  REQUIRE(test::waitUntil([&] { return storage->getJob("CB")->callback.requested; }, std::chrono::seconds(2)));
+  auto callback = storage->getJob("CB")->callback;
+  CHECK_FALSE(callback.delivered);
+  CHECK(callback.attempts == 2);
+  CHECK(callback.last_error == "HTTP 503");
+  storage->setCallback("CB", {true, true, 3, ""});
+  storage->flush();
+  REQUIRE(test::waitUntil([&] { return storage->getJob("CB")->callback.delivered; }, std::chrono::seconds(2)));
+  CHECK(storage->getJob("CB")->callback.attempts == 3);
+  CHECK(storage->getJob("CB")->callback.last_error.empty());
+}

@@ -410,3 +410,29 @@ TEST_CASE("group commit: under a flood of lines a status is never visible before
   CHECK(storage.readLog("FLOOD-1", 0, SIZE_MAX).size() == 200000);
   CHECK(storage.getJob("FLOOD-1")->completed_steps == 200);
 }
+
+TEST_CASE("the webhook outbox keeps deliveries per owner until removed, without secrets", "[redis][webhooks]") {
+  test::RedisServer server;
+  test::RecordingLogger logger;
+  RedisStorage storage(local(server), quickOptions(), logger);
+  sdk::PendingDelivery a{"msg_a", "JOB-A", "http://h/a", R"({"id":"JOB-A"})", "node-1", true, true, 2};
+  sdk::PendingDelivery b{"msg_b", "JOB-B", "http://h/b", R"({"id":"JOB-B"})", "node-2", false, false, 0};
+  storage.saveDelivery(a);
+  storage.saveDelivery(b);
+  a.attempts = 3;
+  storage.saveDelivery(a);  // replaces
+  auto mine = storage.pendingDeliveries("node-1");
+  REQUIRE(mine.size() == 1);
+  CHECK(mine[0].id == "msg_a");
+  CHECK(mine[0].job_id == "JOB-A");
+  CHECK(mine[0].url == "http://h/a");
+  CHECK(mine[0].body == R"({"id":"JOB-A"})");
+  CHECK(mine[0].job_callback);
+  CHECK(mine[0].signed_by_job);
+  CHECK(mine[0].attempts == 3);
+  CHECK(storage.pendingDeliveries("node-2").size() == 1);
+  storage.removeDelivery("msg_a");
+  CHECK(storage.pendingDeliveries("node-1").empty());
+  server.cli("HSET jobs:webhooks junk not-json");
+  CHECK(storage.pendingDeliveries("node-2").size() == 1);  // a foreign entry is skipped
+}

@@ -1,9 +1,9 @@
-#include "api/job_json.hpp"
+#include "core/job_json.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
 
-namespace dray::api {
+namespace dray::core {
 
 namespace {
 
@@ -18,7 +18,7 @@ void setStepFields(Poco::JSON::Object& entry, const sdk::StepRecord& step) {
 
 }  // namespace
 
-Poco::JSON::Object jobObject(const core::JobView& job) {
+Poco::JSON::Object jobObject(const JobView& job) {
   const sdk::JobRecord& record = job.record;
   Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
   body.set("id", record.id);
@@ -45,6 +45,13 @@ Poco::JSON::Object jobObject(const core::JobView& job) {
     steps.add(entry);
   }
   body.set("steps", steps);
+  if (record.callback.requested) {
+    Poco::JSON::Object callback(Poco::JSON_PRESERVE_KEY_ORDER);
+    callback.set("delivered", record.callback.delivered);
+    callback.set("attempts", record.callback.attempts);
+    if (!record.callback.last_error.empty()) callback.set("lastError", record.callback.last_error);
+    body.set("callback", callback);
+  }
   return body;
 }
 
@@ -56,8 +63,8 @@ Poco::JSON::Object stepObject(const sdk::StepRecord& step, std::size_t index) {
   return entry;
 }
 
-bool hasEnded(const core::JobView& job) {
+bool hasEnded(const JobView& job) {
   return job.state == sdk::kStatusComplete || job.state == sdk::kStatusError || job.state == sdk::kStatusCanceled;
 }
 
-}  // namespace dray::api
+}  // namespace dray::core

@@ -7,17 +7,17 @@
 
 #include "core/job_service.hpp"
 
-namespace dray::api {
+namespace dray::core {
 
 /// A job as GET /jobs/{id} shows it: the original's id, stepsCompleted and status first,
 /// then our additive fields and one entry per step. Live events' `end` sends the same.
-Poco::JSON::Object jobObject(const core::JobView& job);
+Poco::JSON::Object jobObject(const JobView& job);
 
 /// A step as events show it: its index, the attempt, and the fields of the job's steps.
 Poco::JSON::Object stepObject(const sdk::StepRecord& step, std::size_t index);
 
 /// Whether a job's status is final (complete, error or canceled).
-bool hasEnded(const core::JobView& job);
+bool hasEnded(const JobView& job);
 
 /// A JSON value as compact text.
 template <typename Json>
@@ -27,4 +27,4 @@ std::string toJsonText(const Json& value) {
   return std::move(out).str();
 }
 
-}  // namespace dray::api
+}  // namespace dray::core

@@ -8,6 +8,7 @@
 
 #include "core/job_log.hpp"
 #include "dray/sdk/storage.hpp"
+#include "tests/fakes/null_storage.hpp"
 
 namespace {
 
@@ -16,28 +17,15 @@ thread_local std::size_t allocations = 0;
 
 // Takes the lines like a storage plugin would, but keeps only a count and their bytes, so
 // every allocation seen comes from the log path itself.
-class CountingStorage final : public dray::sdk::Storage {
+class CountingStorage final : public dray::test::NullStorage {
  public:
-  using Storage::appendLog;
+  using NullStorage::appendLog;
   void appendLog(const std::string&, std::span<const std::string_view> lines) override {
     for (std::string_view line : lines) {
       ++lines_;
       bytes_ += line.size();
     }
   }
-  void createJob(const dray::sdk::JobRecord&) override {}
-  std::optional<dray::sdk::JobRecord> getJob(const std::string&) override { return std::nullopt; }
-  std::vector<std::string> listJobs() override { return {}; }
-  bool deleteJob(const std::string&) override { return false; }
-  void setStatus(const std::string&, const std::string&) override {}
-  void setCompletedSteps(const std::string&, std::size_t) override {}
-  void setTimes(const std::string&, const std::string&, const std::string&) override {}
-  void setFinishedIn(const std::string&, const std::string&) override {}
-  void setCallback(const std::string&, const dray::sdk::CallbackRecord&) override {}
-  void setStep(const std::string&, std::size_t, const dray::sdk::StepRecord&) override {}
-  void setOutput(const std::string&, std::string_view) override {}
-  std::optional<std::string> readOutput(const std::string&) override { return std::nullopt; }
-  std::vector<std::string> readLog(const std::string&, std::size_t, std::size_t) override { return {}; }
 
   std::size_t lines_ = 0;
   std::size_t bytes_ = 0;

@@ -8,6 +8,7 @@
 
 #include "plugins/storage/memory/memory_storage.hpp"
 #include "tests/fakes/job_records.hpp"
+#include "tests/fakes/null_storage.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace {
@@ -16,24 +17,7 @@ using namespace dray;
 using namespace std::chrono_literals;
 
 // A storage that cannot tell changes (the SDK's default): the watch must fall back to polling.
-class SilentStorage final : public sdk::Storage {
- public:
-  void createJob(const sdk::JobRecord&) override {}
-  std::optional<sdk::JobRecord> getJob(const std::string&) override { return std::nullopt; }
-  std::vector<std::string> listJobs() override { return {}; }
-  bool deleteJob(const std::string&) override { return false; }
-  void setStatus(const std::string&, const std::string&) override {}
-  void setCompletedSteps(const std::string&, std::size_t) override {}
-  void setTimes(const std::string&, const std::string&, const std::string&) override {}
-  void setFinishedIn(const std::string&, const std::string&) override {}
-  void setCallback(const std::string&, const sdk::CallbackRecord&) override {}
-  void setStep(const std::string&, std::size_t, const sdk::StepRecord&) override {}
-  using sdk::Storage::appendLog;
-  void appendLog(const std::string&, std::span<const std::string_view>) override {}
-  std::vector<std::string> readLog(const std::string&, std::size_t, std::size_t) override { return {}; }
-  void setOutput(const std::string&, std::string_view) override {}
-  std::optional<std::string> readOutput(const std::string&) override { return std::nullopt; }
-};
+using SilentStorage = test::NullStorage;
 
 struct Counter {
   std::atomic<int> calls{0};

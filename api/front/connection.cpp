@@ -59,6 +59,11 @@ short Connection::pollEvents() const {
       events = POLLOUT;
       break;
     case Phase::kDispatched:
+      // A streamed answer may wait long for its next piece (a live event stream): learn
+      // that the client went away meanwhile, without reading (POLLIN would spin on a
+      // pipelined request), so a gone follower frees its slot at once.
+      if (stream_) events = POLLRDHUP;
+      break;
     case Phase::kClosed:
       break;
   }
@@ -114,6 +119,10 @@ void Connection::onEvents(short revents, FrontClock::time_point now) {
       spdlog::debug("{}: TLS handshake failed: {}", peer_, tls_->error());
       close();
     }
+    return;
+  }
+  if (phase_ == Phase::kDispatched && stream_ && (revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+    close();  // the client of a streamed answer left
     return;
   }
   if (phase_ == Phase::kWriting) {

@@ -1,6 +1,8 @@
 // Issue 16: live job events over SSE, the all-jobs stream and the long-poll. Real dray, real
 // engine; cases tagged [redis-too] also run on Redis storage (DRAY_TEST_STORAGE=redis).
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -334,4 +336,59 @@ TEST_CASE("long-poll: a job still running is answered after `wait` seconds as it
   CHECK(dray.get("/jobs/" + id + "?wait=0").json()->getValue<std::string>("status") == "running");
   auto unknown = dray.get("/jobs/00000000-0000-0000-0000-000000000000?wait=5");
   CHECK(unknown.status == 404);
+}
+
+namespace {
+
+int threadsOf(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("400 followers from 8 addresses: every one gets every event, no thread each, the API answers",
+          "[e2e][events][load]") {
+  DrayProcess dray(EnvMap{{"DRAY_WORKERS", "8"}});
+  const int idle_threads = threadsOf(dray.pid());
+  const std::string shared = dray.submit(R"({"steps":[)" + scriptStep("echo start; sleep 3; echo done") + "]}");
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 50; ++i) jobs.push_back(dray.submit(R"({"steps":[)" + scriptStep("echo job") + "]}"));
+  std::vector<std::unique_ptr<SseClient>> followers;
+  std::vector<std::string> followed;
+  for (int i = 0; i < 400; ++i) {
+    const std::string source = "127.0.0." + std::to_string(2 + i % 8);  // the per-address cap is 64
+    const std::string& id = i < 200 ? shared : jobs[static_cast<std::size_t>(i) % jobs.size()];
+    followers.push_back(std::make_unique<SseClient>(dray.port(), "/jobs/" + id + "/events",
+                                                    std::map<std::string, std::string>{}, 60s, source));
+    REQUIRE(followers.back()->status() == 200);
+    followed.push_back(id);
+  }
+  const int busy_threads = threadsOf(dray.pid());
+  const auto asked = std::chrono::steady_clock::now();
+  CHECK(dray.get("/healthz").status == 200);
+  const double health_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
+  std::printf("events: dray had %d threads idle, %d with 400 followers; /healthz took %.1f ms meanwhile\n",
+              idle_threads, busy_threads, health_ms);
+  CHECK(busy_threads < idle_threads + 40);  // workers' and engine threads come and go; 400 would show
+  if (!dray::test::sanitized()) CHECK(health_ms < 1000);
+  CHECK_THAT(dray.get("/metrics").body, Catch::Contains("dray_event_followers 40"));  // 400 and some
+  for (std::size_t i = 0; i < followers.size(); ++i) {
+    const auto events = readAll(*followers[i]);
+    INFO("follower " << i << " of job " << followed[i] << "\n" << describe(events));
+    REQUIRE(!events.empty());
+    REQUIRE(events.back().event == "end");
+    CHECK(events.back().json()->getValue<std::string>("status") == "complete");
+    const auto lines = logLinesOf(events);
+    if (followed[i] == shared) {
+      CHECK(lines == std::vector<std::string>{"start", "done"});
+    } else {
+      CHECK(lines == std::vector<std::string>{"job"});
+    }
+  }
 }

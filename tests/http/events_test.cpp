@@ -371,8 +371,7 @@ TEST_CASE("400 followers from 8 addresses: every one gets every event, no thread
   const int busy_threads = threadsOf(dray.pid());
   const auto asked = std::chrono::steady_clock::now();
   CHECK(dray.get("/healthz").status == 200);
-  const double health_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
+  const double health_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
   std::printf("events: dray had %d threads idle, %d with 400 followers; /healthz took %.1f ms meanwhile\n",
               idle_threads, busy_threads, health_ms);
   CHECK(busy_threads < idle_threads + 40);  // workers' and engine threads come and go; 400 would show

@@ -275,15 +275,21 @@ void pushRound(const Dray& dray, Receiver& receiver, std::map<std::string, std::
   ms["poll"].push_back(msBetween(finished, poll_seen_at));
 }
 
-// Part 2: the Word Job's server time, with `followers` extra SSE followers (0 or 400).
+// Part 2: the Word Job's server time, alone or with 400 followers: 200 on 10 other running
+// jobs, connected before the job is posted (they are there all along), and 200 on the job
+// itself, connected as soon as its id is known (as a dashboard's would be).
 double wordJobRound(const Dray& dray, const std::vector<std::string>& sleepers, bool crowd) {
-  const std::string id = dray.submit(kWordJob);
   std::vector<std::unique_ptr<Follower>> crowd_followers;
   if (crowd) {
-    for (int i = 0; i < 400; ++i) {
-      const std::string source = "127.0.0." + std::to_string(2 + i % 8);
-      const std::string& target = i < 200 ? id : sleepers[static_cast<std::size_t>(i) % sleepers.size()];
-      crowd_followers.push_back(std::make_unique<Follower>(dray, target, source));
+    for (int i = 0; i < 200; ++i) {
+      crowd_followers.push_back(std::make_unique<Follower>(
+          dray, sleepers[static_cast<std::size_t>(i) % sleepers.size()], "127.0.0." + std::to_string(2 + i % 8)));
+    }
+  }
+  const std::string id = dray.submit(kWordJob);
+  if (crowd) {
+    for (int i = 0; i < 200; ++i) {
+      crowd_followers.push_back(std::make_unique<Follower>(dray, id, "127.0.0." + std::to_string(2 + i % 8)));
     }
   }
   Follower timer(dray, id);

@@ -391,3 +391,30 @@ TEST_CASE("400 followers from 8 addresses: every one gets every event, no thread
     }
   }
 }
+
+TEST_CASE("a job run by another dray on the same Redis streams through this one's events", "[e2e][events][redis]") {
+  dray::test::RedisServer redis;
+  const EnvMap shared{{"DRAY_STORAGE", "redis"}, {"REDIS_URL", redis.url()}};
+  EnvMap env_a = shared, env_b = shared;
+  env_a["DRAY_INSTANCE"] = "node-a-" + std::to_string(::getpid());
+  env_b["DRAY_INSTANCE"] = "node-b-" + std::to_string(::getpid());
+  DrayProcess a(env_a), b(env_b);
+  SseClient all_on_b(b.port(), "/events");
+  const std::string id = a.submit(kWordJob);  // runs on A
+  SseClient client(b.port(), "/jobs/" + id + "/events");
+  const auto events = readAll(client);
+  INFO(a.log());
+  const auto lines = checkSequentialOrder(events, 3, "complete");
+  CHECK(lines == a.logLines(id));
+  CHECK(lines.size() == 15);
+  // B's all-jobs stream saw A's job end too.
+  for (;;) {
+    auto event = all_on_b.next();
+    REQUIRE(event);
+    if (event->event == "state" && event->json()->getValue<std::string>("id") == id &&
+        event->json()->getValue<std::string>("state") == "complete")
+      break;
+  }
+  // And B's long-poll answers for it.
+  CHECK(b.get("/jobs/" + id + "?wait=5").json()->getValue<std::string>("status") == "complete");
+}

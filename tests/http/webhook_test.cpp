@@ -49,7 +49,7 @@ bool callbackSettled(const DrayProcess& dray, const std::string& id, bool delive
 }  // namespace
 
 TEST_CASE("a receiver that fails twice then accepts: 3 attempts, one webhook-id, verified signatures",
-          "[e2e][webhooks][memory]") {
+          "[e2e][webhooks][memory][redis-too]") {
   WebhookReceiver receiver;
   receiver.answerWith({503, 500});
   DrayProcess dray(allowLoopback());
@@ -94,7 +94,8 @@ TEST_CASE("a receiver that fails twice then accepts: 3 attempts, one webhook-id,
   CHECK_THAT(dray.log(), !Catch::Contains("token=abc"));  // nor the receiver's query
 }
 
-TEST_CASE("a receiver that answers 400 gets one attempt, and the record says why", "[e2e][webhooks][memory]") {
+TEST_CASE("a receiver that answers 400 gets one attempt, and the record says why",
+          "[e2e][webhooks][memory][redis-too]") {
   WebhookReceiver receiver;
   receiver.answerWith({}, 400);
   DrayProcess dray(allowLoopback());

@@ -59,6 +59,12 @@ class BodyProducer {
   /// connection without the final chunk, so the client sees that the body was cut.
   virtual std::optional<std::string> next() = 0;
 
+  /// Whether it waits for wake() (holding no thread), for the front's bookkeeping.
+  bool parked() const {
+    std::lock_guard lock(wake_mutex_);
+    return parked_;
+  }
+
   /// Asks for another call of next(), from any thread, at any time: a wake-up that comes
   /// while next() runs or a piece is written is not lost, and several merge into one call.
   void wake() {
@@ -94,7 +100,7 @@ class BodyProducer {
     return true;
   }
 
-  std::mutex wake_mutex_;
+  mutable std::mutex wake_mutex_;
   bool parked_ = false;
   bool woken_ = false;
   std::function<void()> resume_;

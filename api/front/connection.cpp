@@ -59,10 +59,11 @@ short Connection::pollEvents() const {
       events = POLLOUT;
       break;
     case Phase::kDispatched:
-      // A streamed answer may wait long for its next piece (a live event stream): learn
-      // that the client went away meanwhile, without reading (POLLIN would spin on a
-      // pipelined request), so a gone follower frees its slot at once.
-      if (stream_) events = POLLRDHUP;
+      // A streamed answer parked until events come (a live event stream) may wait long:
+      // learn that the client went away meanwhile, without reading (POLLIN would spin on a
+      // pipelined request), so a gone follower frees its slot at once. Only while parked:
+      // a client that half-closes after its request still gets a log streamed whole.
+      if (stream_ && stream_->parked()) events = POLLRDHUP;
       break;
     case Phase::kClosed:
       break;
@@ -121,7 +122,7 @@ void Connection::onEvents(short revents, FrontClock::time_point now) {
     }
     return;
   }
-  if (phase_ == Phase::kDispatched && stream_ && (revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+  if (phase_ == Phase::kDispatched && stream_ && stream_->parked() && (revents & (POLLRDHUP | POLLHUP | POLLERR))) {
     close();  // the client of a streamed answer left
     return;
   }

@@ -418,3 +418,34 @@ TEST_CASE("a job run by another dray on the same Redis streams through this one'
   // And B's long-poll answers for it.
   CHECK(b.get("/jobs/" + id + "?wait=5").json()->getValue<std::string>("status") == "complete");
 }
+
+TEST_CASE("followers that leave free their connection slots at once, not at the next heartbeat", "[e2e][events]") {
+  DrayProcess dray(EnvMap{{"DRAY_MAX_CONNECTIONS_PER_IP", "3"}});
+  const std::string id = dray.submit(R"({"steps":[)" + scriptStep("echo up; sleep 30") + "]}");
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::unique_ptr<SseClient>> followers;
+    for (int i = 0; i < 3; ++i) {
+      followers.push_back(std::make_unique<SseClient>(dray.port(), "/jobs/" + id + "/events"));
+      INFO("round " << round << ", follower " << i);
+      REQUIRE(followers.back()->status() == 200);  // the cap is 3: the last round's are gone
+      while (auto event = followers.back()->next()) {
+        if (event->event == "log") break;  // parked now, waiting for more
+      }
+    }
+    // They leave; the heartbeat (15 s) is far away. The front polls once a second at most.
+    followers.clear();
+    REQUIRE(dray::test::waitUntil(
+        [&] { return dray.get("/metrics").body.find("dray_event_followers 0") != std::string::npos; }, 3s));
+  }
+}
+
+TEST_CASE("a client that half-closes after its request still gets a streamed log whole", "[e2e][events]") {
+  DrayProcess dray;
+  const std::string id = dray.submit(R"({"steps":[)" + scriptStep("seq 1 3000") + "]}");
+  REQUIRE(dray.waitForJob(id) == "complete");
+  const std::string answer =
+      dray::test::rawRequest(dray.port(), "GET /jobs/" + id + "/log HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 200"));
+  CHECK_THAT(answer, Catch::Contains("\"2999\",\"3000\"]}"));
+  CHECK_THAT(answer, Catch::EndsWith("0\r\n\r\n"));
+}

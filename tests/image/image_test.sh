@@ -37,7 +37,7 @@ docker run -d --name "$name" --network host -v /var/run/docker.sock:/var/run/doc
   -e REDIS_PORT="tcp://127.0.0.1:$redis_port" -e LOG_LEVEL=debug -e DRAY_INSTANCE="$name" "$image" -p "$port" >/dev/null
 url="http://127.0.0.1:$port"
 dray_wait_up "$url" || fail "dray in the container does not answer"
-docker logs "$name" 2>&1 | grep -q "storage 'redis'" || fail "REDIS_PORT did not select Redis storage"
+docker logs "$name" 2>&1 | grep "storage 'redis'" >/dev/null || fail "REDIS_PORT did not select Redis storage"
 
 word=$(dray_submit "$url" '{"name":"Word Job","steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"3"}]},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}')
 [ "$(dray_wait_job "$url" "$word")" = complete ] || fail "Word Job did not complete"
@@ -46,7 +46,7 @@ word=$(dray_submit "$url" '{"name":"Word Job","steps":[{"source":"dray-test/rand
 file=$(dray_submit "$url" '{"steps":[{"source":"dray-test/script","output":"/out/result.txt","environment":[{"variable":"SCRIPT","value":"mkdir -p /out; echo hello > /out/result.txt; echo noise"}]},{"source":"dray-test/reverse"}]}')
 [ "$(dray_wait_job "$url" "$file")" = complete ] || fail "file-channel job did not complete"
 [ "$(curl -sf "$url/jobs/$file/log")" = '{"lines":["noise","olleh"]}' ] || fail "file-channel output"
-redis-cli -p "$redis_port" LRANGE jobs 0 -1 | grep -q "$file" || fail "job not stored in Redis"
+redis-cli -p "$redis_port" LRANGE jobs 0 -1 | grep "$file" >/dev/null || fail "job not stored in Redis"
 
 long=$(dray_submit "$url" '{"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 300"}]}]}')
 for _ in $(seq 1 100); do [ -n "$(docker ps -q --filter "label=dray.job=$long")" ] && break; sleep 0.1; done

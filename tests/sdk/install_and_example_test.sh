@@ -39,7 +39,7 @@ url="http://127.0.0.1:$port"
 
 grep -q "plugin output/grep 1.0.0 loaded from $work/grep/dray-output-grep.so" "$work/dray.log" \
   || fail "start-up log does not list the example plugin"
-curl -sf "$url/plugins" | grep -q "\"kind\":\"output\",\"name\":\"grep\",\"version\":\"1.0.0\"" \
+curl -sf "$url/plugins" | grep "\"kind\":\"output\",\"name\":\"grep\",\"version\":\"1.0.0\"" >/dev/null \
   || fail "GET /plugins does not list the example plugin"
 
 job='{"steps":[{"source":"dray-test/randword","output":"grep:^(alpha|echo)$",

@@ -68,7 +68,8 @@ void OrphanReconciler::loop() {
     }
     auto next = due_.begin();
     if (next->first > Clock::now()) {
-      wake_.wait_until(lock, next->first);
+      const Clock::time_point due = next->first;  // a copy: the entry may go while this waits
+      wake_.wait_until(lock, due);
       continue;
     }
     std::string id = next->second;

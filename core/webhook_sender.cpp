@@ -144,7 +144,9 @@ void WebhookSender::work() {
     }
     auto first = queue_.begin();
     if (first->first > Clock::now()) {
-      wake_.wait_until(lock, first->first);
+      // A copy: another thread may take that entry (and free its key) while this one waits.
+      const Clock::time_point due = first->first;
+      wake_.wait_until(lock, due);
       continue;
     }
     Delivery delivery = std::move(first->second);

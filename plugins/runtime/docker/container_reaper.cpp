@@ -104,7 +104,8 @@ void ContainerReaper::loop() {
     }
     auto next = tasks_.begin();
     if (next->first > Clock::now()) {
-      wake_.wait_until(lock, next->first);
+      const Clock::time_point due = next->first;  // a copy: the entry may go while this waits
+      wake_.wait_until(lock, due);
       continue;
     }
     Task task = std::move(next->second);

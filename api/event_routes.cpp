@@ -12,6 +12,7 @@
 #include <Poco/NumberParser.h>
 
 #include "core/job_json.hpp"
+#include "core/job_state.hpp"
 
 namespace dray::api {
 namespace {
@@ -57,10 +58,6 @@ std::string stateKey(const core::JobView& job) {
 
 // What a follower has been told of the job's state; the step count comes with the steps.
 std::string statusKey(const core::JobView& job) { return job.record.status + '|' + job.state; }
-
-bool stepEnded(const sdk::StepRecord& step) {
-  return step.state == sdk::kStatusComplete || step.state == sdk::kStatusError || step.state == sdk::kStatusCanceled;
-}
 
 // Wakes a producer from JobWatch: a timer tick ("" with kRecord) is a heartbeat.
 template <typename Stream>
@@ -202,7 +199,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
       const sdk::StepRecord& step = record.steps[i];
       const Sent& sent = sent_[i];
       if (step.attempts == 0 || step.attempts < sent.attempt) continue;
-      const bool ended = stepEnded(step);
+      const bool ended = core::isFinal(step.state);
       if (sent.attempt < step.attempts) {
         sdk::StepRecord started = step;  // as it was when the attempt began
         started.state = sdk::kStatusRunning;

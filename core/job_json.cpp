@@ -3,6 +3,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
 
+#include "core/job_state.hpp"
+
 namespace dray::core {
 
 namespace {
@@ -63,8 +65,6 @@ Poco::JSON::Object stepObject(const sdk::StepRecord& step, std::size_t index) {
   return entry;
 }
 
-bool hasEnded(const JobView& job) {
-  return job.state == sdk::kStatusComplete || job.state == sdk::kStatusError || job.state == sdk::kStatusCanceled;
-}
+bool hasEnded(const JobView& job) { return isFinal(job.state); }
 
 }  // namespace dray::core

@@ -76,9 +76,7 @@ std::optional<JobView> JobService::find(const std::string& id) {
   if (!record) return std::nullopt;
   JobView view{*record, record->status};
   // A final status in storage is the last word: the runner lets go of a job just after it.
-  const bool ended = record->status == sdk::kStatusComplete || record->status == sdk::kStatusError ||
-                     record->status == sdk::kStatusCanceled;
-  if (auto state = runner_.state(id); state && !ended) view.state = std::string(toString(*state));
+  if (auto state = runner_.state(id); state && !isFinal(record->status)) view.state = std::string(toString(*state));
   return view;
 }
 

@@ -28,6 +28,11 @@ constexpr std::string_view toString(Status status) {
   return sdk::kStatusError;
 }
 
+/// Whether a job's or a step's stored status is final (complete, error or canceled).
+constexpr bool isFinal(std::string_view status) {
+  return status == sdk::kStatusComplete || status == sdk::kStatusError || status == sdk::kStatusCanceled;
+}
+
 constexpr std::string_view toString(RunState state) { return state == RunState::kQueued ? "queued" : "running"; }
 
 }  // namespace dray::core

@@ -153,10 +153,10 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     sent_job_ = shown;
   }
 
+  // The job is looked up right after (next()), so an empty page needs no lookup of its own.
   void readPage() {
     page_final_ = log_final_;
-    auto lines = service_.log(id_, cursor_, kPageLines);
-    page_ = lines ? std::move(*lines) : std::vector<std::string>{};
+    page_ = service_.logPage(id_, cursor_, kPageLines);
     position_ = 0;
     at_log_end_ = page_.size() < kPageLines;
   }

@@ -55,6 +55,11 @@ class JobService {
 
   /// At most `max_lines` log lines from `from`, or nullopt if the job is unknown.
   std::optional<std::vector<std::string>> log(const std::string& id, std::size_t from, std::size_t max_lines);
+  /// The same without telling an unknown job from an empty page (no second storage read):
+  /// for callers that look the job up anyway.
+  std::vector<std::string> logPage(const std::string& id, std::size_t from, std::size_t max_lines) {
+    return storage_.readLog(id, from, max_lines);
+  }
 
   /// The job's final output, or nullopt when none was kept.
   std::optional<std::string> output(const std::string& id) { return storage_.readOutput(id); }

@@ -9,8 +9,10 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/JSONString.h>
 #include <Poco/NumberParser.h>
 
+#include "api/job_feed.hpp"
 #include "core/job_json.hpp"
 #include "core/job_state.hpp"
 
@@ -72,14 +74,18 @@ core::JobWatch::Waker wakerFor(const std::shared_ptr<Stream>& stream) {
 // read after it, and events come out in the order of their log positions (StepRecord::
 // log_from/log_until). Once the record says the job ended the log is complete, and the
 // rest of it is sent before `end`.
+// Storage is read through the job's feed, shared with the job's other followers.
 class JobEventStream final : public BodyProducer, public std::enable_shared_from_this<JobEventStream> {
  public:
-  JobEventStream(core::JobService& service, std::string id, std::optional<std::size_t> last_event_id)
-      : service_(service), id_(std::move(id)) {
+  JobEventStream(std::shared_ptr<JobFeed> feed, std::string id, std::optional<std::size_t> last_event_id)
+      : feed_(std::move(feed)), id_(std::move(id)) {
     if (last_event_id) cursor_ = floor_ = *last_event_id + 1;
   }
+  ~JobEventStream() override {
+    if (follower_key_) feed_->leave(follower_key_);
+  }
 
-  void follow(core::JobWatch& watch) { subscription_ = watch.watch(id_, wakerFor(shared_from_this()), true); }
+  void follow() { follower_key_ = feed_->join(wakerFor(shared_from_this())); }
 
   void notice(const std::string& id, sdk::JobChange change) {
     if (id.empty() && change == sdk::JobChange::kRecord) heartbeat_due_ = true;
@@ -90,7 +96,8 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     if (done_) return std::nullopt;
     std::string out;
     if (position_ == page_.size()) readPage();
-    auto job = service_.find(id_);
+    const JobFeed::Record record = feed_->record(page_read_);  // read after the page: see above
+    const auto& job = record.job;
     if (!job) {
       Poco::JSON::Object removed;
       removed.set("id", id_);
@@ -102,6 +109,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     const bool ended = core::hasEnded(*job);
     if (ended && !log_final_) {
       log_final_ = true;
+      ended_read_ = record.read;
       if (position_ == page_.size()) readPage();  // the page before may predate the last lines
     }
     const bool steps_done = sendSteps(*job, out);
@@ -154,18 +162,22 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
   }
 
   // The job is looked up right after (next()), so an empty page needs no lookup of its own.
+  // Once the job has ended, the page is one read after the record that said so.
   void readPage() {
     page_final_ = log_final_;
-    page_ = service_.logPage(id_, cursor_, kPageLines);
+    JobFeed::Page page = feed_->logPage(cursor_, kPageLines, log_final_ ? ended_read_ : 0);
+    page_ = std::move(page.lines);
+    page_read_ = page.read;
     position_ = 0;
-    at_log_end_ = page_.size() < kPageLines;
+    at_log_end_ = page.at_end;
   }
 
+  // The commonest event, sent to every follower: written without building a JSON object
+  // (the same text as {"index": N, "line": "..."} stringified, in that order).
   void sendLine(std::string& out) {
-    Poco::JSON::Object line(Poco::JSON_PRESERVE_KEY_ORDER);
-    line.set("index", static_cast<Poco::UInt64>(cursor_));
-    line.set("line", page_[position_]);
-    appendEvent(out, "log", core::toJsonText(line), cursor_);
+    const std::string data = "{\"index\":" + std::to_string(cursor_) +
+                             ",\"line\":" + Poco::toJSON(page_[position_], Poco::JSON_WRAP_STRINGS) + '}';
+    appendEvent(out, "log", data, cursor_);
     ++position_;
     ++cursor_;
   }
@@ -219,12 +231,14 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     return events;
   }
 
-  core::JobService& service_;
+  const std::shared_ptr<JobFeed> feed_;
   const std::string id_;
-  core::JobWatch::Subscription subscription_;
+  std::uint64_t follower_key_ = 0;
   std::atomic<bool> heartbeat_due_{false};
-  std::size_t cursor_ = 0;  // index of the next log line to send
-  std::size_t floor_ = 0;   // events before this log position were sent on an earlier connection
+  std::uint64_t page_read_ = 0;   // when page_ was read (JobFeed's read stamps)
+  std::uint64_t ended_read_ = 0;  // when the record that said the job had ended was read
+  std::size_t cursor_ = 0;        // index of the next log line to send
+  std::size_t floor_ = 0;         // events before this log position were sent on an earlier connection
   std::vector<std::string> page_;
   std::size_t position_ = 0;  // next line of page_ to send
   bool at_log_end_ = false;   // page_ was the last of the log when it was read
@@ -358,11 +372,11 @@ std::optional<std::size_t> lastEventId(const Request& request) {
   return static_cast<std::size_t>(value);
 }
 
-Response followJob(core::JobService& service, core::JobWatch& watch, const std::string& id, const Request& request) {
+Response followJob(core::JobService& service, JobFeeds& feeds, const std::string& id, const Request& request) {
   const auto last = lastEventId(request);
   if (!service.find(id)) throw HttpError(404, "no such job: " + id);
-  auto stream = std::make_shared<JobEventStream>(service, id, last);
-  stream->follow(watch);
+  auto stream = std::make_shared<JobEventStream>(feeds.feedFor(id), id, last);
+  stream->follow();
   return eventStreamResponse(std::move(stream));
 }
 
@@ -405,8 +419,10 @@ Response getJobMaybeWaiting(core::JobService& service, core::JobWatch& watch, co
 }
 
 void addEventRoutes(Router& router, core::JobService& service, core::JobWatch& watch) {
+  // Shared by the routes, and by the feeds while their streams live (they may outlive the router).
+  auto feeds = std::make_shared<JobFeeds>(service, watch);
   router.add("GET", "/jobs/{id}/events",
-             [&service, &watch](const Request& r, const PathParams& p) { return followJob(service, watch, p[0], r); });
+             [&service, feeds](const Request& r, const PathParams& p) { return followJob(service, *feeds, p[0], r); });
   router.add("GET", "/events",
              [&service, &watch](const Request& r, const PathParams&) { return followAllJobs(service, watch, r); });
 }

@@ -24,9 +24,12 @@ struct JobWatchOptions {
 
 /// Wakes whoever waits on jobs (live event streams, long-polls) when storage says a job
 /// changed, at a deadline, and on a heartbeat. Waiting costs no thread: a watcher is a
-/// callback, run on a storage or timer thread, that must only schedule work (it must be
-/// quick and must not call storage). Registers itself as the storage's change watcher (and
-/// unregisters when destroyed). Subscriptions must be gone before the watch. Thread-safe.
+/// callback, run on the watch's own thread, that must only schedule work (it must be quick
+/// and must not call storage). Storage's notices are queued and told from that thread, so
+/// the writer that caused them (a job's runner) never waits for the watchers; notices of
+/// one job that pile up meanwhile are told once. Registers itself as the storage's change
+/// watcher (and unregisters when destroyed). Subscriptions must be gone before the watch.
+/// Thread-safe.
 class JobWatch {
  public:
   /// Which job changed and how. The id is "" for JobChange::kResync (polling included) and
@@ -43,6 +46,9 @@ class JobWatch {
     void reset();
     /// Wakes this watcher once at `when` (replacing an earlier deadline).
     void wakeAt(std::chrono::steady_clock::time_point when);
+    /// How many watchers this one stands for in watchers() (1 by default): a watcher that
+    /// passes its wake-ups on to others counts them.
+    void countAs(std::size_t watchers);
 
    private:
     friend class JobWatch;
@@ -62,7 +68,7 @@ class JobWatch {
 
   /// Whether storage tells changes (false: watchers are woken by polling).
   bool pushed() const { return pushed_; }
-  /// Watchers now, for /metrics.
+  /// Watchers now (as counted by Subscription::countAs), for /metrics.
   std::size_t watchers() const;
 
  private:
@@ -70,6 +76,7 @@ class JobWatch {
     std::string id;
     std::shared_ptr<const Waker> waker;
     bool heartbeat = false;
+    std::size_t count = 1;
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   };
   // Shared with the storage's watcher, which may still run (on a storage thread) while
@@ -80,6 +87,10 @@ class JobWatch {
     std::uint64_t next_key = 1;
     std::map<std::uint64_t, Entry> entries;
     std::unordered_multimap<std::string, std::uint64_t> by_job;  // "" = every job
+    // Notices not yet told, in arrival order; one per job (the strongest kind wins).
+    std::vector<std::pair<std::string, sdk::JobChange>> notices;
+    std::unordered_map<std::string, std::size_t> notice_index;  // job id -> place in notices
+    bool resync = false;
     bool stopping = false;
 
     void changed(const std::string& id, sdk::JobChange change);
@@ -87,7 +98,9 @@ class JobWatch {
 
   void unwatch(std::uint64_t key);
   void setDeadline(std::uint64_t key, std::chrono::steady_clock::time_point when);
+  void setCount(std::uint64_t key, std::size_t count);
   void timerLoop();
+  static void tellNotices(State& state, std::unique_lock<std::mutex>& lock);
 
   const JobWatchOptions options_;
   sdk::Storage& storage_;

@@ -2,11 +2,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <Poco/Net/Context.h>
@@ -54,11 +57,22 @@ class HttpFront {
     bool cut = false;                        // the producer failed: close without the last chunk
   };
 
+  // A stream whose next piece is wanted.
+  struct WantedPiece {
+    std::uint64_t connection;
+    std::shared_ptr<BodyProducer> stream;
+  };
+
   void loop();
+  void watch(int epoll_fd, Connection& connection);
   void acceptAll(FrontClock::time_point now);
   void dispatch(Connection& connection);
-  void produceNextPiece(std::uint64_t connection, std::shared_ptr<BodyProducer> stream);
+  void resume(std::uint64_t connection, std::shared_ptr<BodyProducer> stream);
+  void postWantedPieces();
+  void producePieces(const std::vector<WantedPiece>& batch);
+  std::optional<Completion> producePiece(std::uint64_t connection, const std::shared_ptr<BodyProducer>& stream);
   void complete(Completion completion);
+  void complete(std::vector<Completion> completions);
   void takeCompletions(FrontClock::time_point now);
   void wake();
   void forget(std::map<std::uint64_t, std::unique_ptr<Connection>>::iterator it);
@@ -84,11 +98,20 @@ class HttpFront {
   // I/O thread only.
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<std::string, std::size_t> per_peer_;
+  std::unordered_map<std::uint64_t, std::uint32_t> watched_;  // connection id -> events registered
   std::uint64_t next_id_ = 1;
   FrontClock::time_point accept_paused_until_{};
 
   std::mutex completions_mutex_;
   std::vector<Completion> completions_;
+
+  // Streams whose next piece is wanted. The I/O thread collects them over a round of its
+  // loop (wake-ups from other threads come through resumed_) and hands them to the handler
+  // threads in batches: a change of a job followed by hundreds wakes hundreds of streams at
+  // once, and a task each would wake every handler thread for microseconds of work.
+  std::vector<WantedPiece> wanted_;  // I/O thread only
+  std::mutex resumed_mutex_;
+  std::vector<WantedPiece> resumed_;
 };
 
 }  // namespace dray::api

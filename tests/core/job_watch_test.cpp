@@ -44,15 +44,18 @@ TEST_CASE("a watcher of one job wakes on its changes only, an all-jobs watcher o
   CHECK(watch.watchers() == 2);
   storage.createJob(test::jobRecord("A"));
   storage.createJob(test::jobRecord("B"));
+  REQUIRE(test::waitUntil([&] { return all.calls == 2; }, 5s, 1ms));
   storage.appendLog("A", {"line"});
-  CHECK(one.calls == 2);  // told synchronously by the memory storage
-  CHECK(all.calls == 3);
-  CHECK(one.seen[1] == std::make_pair(std::string("A"), sdk::JobChange::kLog));
-  CHECK(all.seen[1] == std::make_pair(std::string("B"), sdk::JobChange::kRecord));
+  REQUIRE(test::waitUntil([&] { return one.calls == 2 && all.calls == 3; }, 5s, 1ms));
+  {
+    std::scoped_lock lock(one.mutex, all.mutex);
+    CHECK(one.seen[1] == std::make_pair(std::string("A"), sdk::JobChange::kLog));
+    CHECK(all.seen[1] == std::make_pair(std::string("B"), sdk::JobChange::kRecord));
+  }
   a.reset();
   storage.setStatus("A", "complete");
+  REQUIRE(test::waitUntil([&] { return all.calls == 4; }, 5s, 1ms));
   CHECK(one.calls == 2);  // unsubscribed
-  CHECK(all.calls == 4);
   CHECK(watch.watchers() == 1);
 }
 
@@ -91,12 +94,38 @@ TEST_CASE("a watch that goes away unregisters from its storage", "[unit][events]
     core::JobWatch watch(storage);
     auto a = watch.watch("A", first.waker());
     storage.createJob(test::jobRecord("A"));
-    CHECK(first.calls == 1);
+    REQUIRE(test::waitUntil([&] { return first.calls == 1; }, 5s, 1ms));
   }
   storage.setStatus("A", "complete");  // must not reach the destroyed watch (ASan stage)
   core::JobWatch again(storage);
   auto b = again.watch("A", second.waker());
   storage.setStatus("A", "error");
+  REQUIRE(test::waitUntil([&] { return second.calls == 1; }, 5s, 1ms));
   CHECK(first.calls == 1);
-  CHECK(second.calls == 1);
+}
+
+TEST_CASE("a writer never waits for the watchers, notices that pile up meanwhile are told once per job",
+          "[unit][events]") {
+  plugins::storage::memory::MemoryStorage storage;
+  core::JobWatch watch(storage, {std::chrono::hours(1), 250ms});
+  std::mutex gate;
+  std::unique_lock held(gate);  // the watcher blocks on it, as a slow one would
+  Counter counter;
+  auto a = watch.watch("", [&, inner = counter.waker()](const std::string& id, sdk::JobChange change) {
+    std::lock_guard pass(gate);
+    inner(id, change);
+  });
+  storage.createJob(test::jobRecord("A"));  // told at once, and the watcher blocks in it
+  std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 50; ++i) storage.appendLog("A", {"line"});  // returns although the watcher is stuck
+  storage.setStatus("A", "running");
+  storage.createJob(test::jobRecord("B"));
+  held.unlock();
+  REQUIRE(test::waitUntil([&] { return counter.calls >= 3; }, 5s, 1ms));
+  std::this_thread::sleep_for(50ms);
+  std::lock_guard lock(counter.mutex);
+  REQUIRE(counter.seen.size() == 3);
+  CHECK(counter.seen[0] == std::make_pair(std::string("A"), sdk::JobChange::kRecord));
+  CHECK(counter.seen[1] == std::make_pair(std::string("A"), sdk::JobChange::kRecord));  // 50 lines + status: one
+  CHECK(counter.seen[2] == std::make_pair(std::string("B"), sdk::JobChange::kRecord));
 }

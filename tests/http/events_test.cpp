@@ -211,6 +211,19 @@ TEST_CASE("a failing step's event carries its exit code and the job ends in erro
   CHECK(step_events == std::vector<std::string>{"0running", "0complete0", "1running", "1error3"});
 }
 
+TEST_CASE("log events carry lines with quotes, backslashes, control characters and UTF-8 exactly", "[e2e][events]") {
+  DrayProcess dray;
+  const std::string id =
+      dray.submit(R"({"steps":[)" + scriptStep(R"(printf 'say "hi" \\ back\ttab caf\303\251 \001 end\n')") + "]}");
+  SseClient client(dray.port(), "/jobs/" + id + "/events");
+  const auto events = readAll(client);
+  INFO(describe(events));
+  const auto lines = logLinesOf(events);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == "say \"hi\" \\ back\ttab caf\xc3\xa9 \x01 end");
+  CHECK(lines == dray.logLines(id));
+}
+
 TEST_CASE("the event stream of an unknown job is a 404, a bad Last-Event-ID a 400", "[e2e][events]") {
   DrayProcess dray;
   SseClient unknown(dray.port(), "/jobs/00000000-0000-0000-0000-000000000000/events");

@@ -18,6 +18,7 @@
 // followers from 8 loopback addresses (200 on the job, 200 on 10 other running jobs).
 // Every round is checked (status complete, the exact lines, every push arrived); a failed
 // round ends the run with exit 1. Prints p50, p90, p99, spread and min..max.
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -154,6 +155,18 @@ class Dray {
     handle_->wait();
   }
   std::uint16_t port() const { return static_cast<std::uint16_t>(port_); }
+  // CPU time dray has used so far (user + system, from /proc), ms.
+  double cpuMs() const {
+    std::ifstream in("/proc/" + std::to_string(handle_->id()) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);  // utime, stime
+    }
+    return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
 
   std::string request(const std::string& method, const std::string& path, const std::string& body = "") const {
     Poco::Net::HTTPClientSession session("127.0.0.1", port());
@@ -278,7 +291,13 @@ void pushRound(const Dray& dray, Receiver& receiver, std::map<std::string, std::
 // Part 2: the Word Job's server time, alone or with 400 followers: 200 on 10 other running
 // jobs, connected before the job is posted (they are there all along), and 200 on the job
 // itself, connected as soon as its id is known (as a dashboard's would be).
-double wordJobRound(const Dray& dray, const std::vector<std::string>& sleepers, bool crowd) {
+struct WordJobTimes {
+  double server_ms;    // createdAt -> finishedAt
+  double dray_cpu_ms;  // dray's CPU time from before the followers connect to the job's end
+};
+
+WordJobTimes wordJobRound(const Dray& dray, const std::vector<std::string>& sleepers, bool crowd) {
+  const double cpu_before = dray.cpuMs();
   std::vector<std::unique_ptr<Follower>> crowd_followers;
   if (crowd) {
     for (int i = 0; i < 200; ++i) {
@@ -299,8 +318,9 @@ double wordJobRound(const Dray& dray, const std::vector<std::string>& sleepers, 
     if (event->event == "end") {
       auto job = parseObject(event->data);
       if (job->getValue<std::string>("status") != "complete" || lines != 15) fail("word job " + id);
-      return msBetween(parseTime(job->getValue<std::string>("createdAt")),
-                       parseTime(job->getValue<std::string>("finishedAt")));
+      return {msBetween(parseTime(job->getValue<std::string>("createdAt")),
+                        parseTime(job->getValue<std::string>("finishedAt"))),
+              dray.cpuMs() - cpu_before};
     }
   }
   fail("word job " + id + ": the stream ended early");
@@ -349,13 +369,15 @@ int main(int argc, char** argv) {
       sleepers.push_back(dray.submit(R"({"steps":[{"source":"dray-test/script","environment":[
         {"variable":"SCRIPT","value":"echo sleeping; sleep 3600"}]}]})"));
     }
-    std::vector<double> alone, crowded;
+    std::vector<double> alone, crowded, alone_cpu, crowded_cpu;
     for (int round = 0; round < follower_rounds; ++round) {
       const bool crowd_first = round % 2 == 1;  // neither way always goes first
-      const double first = wordJobRound(dray, sleepers, crowd_first);
-      const double second = wordJobRound(dray, sleepers, !crowd_first);
-      alone.push_back(crowd_first ? second : first);
-      crowded.push_back(crowd_first ? first : second);
+      const WordJobTimes first = wordJobRound(dray, sleepers, crowd_first);
+      const WordJobTimes second = wordJobRound(dray, sleepers, !crowd_first);
+      alone.push_back(crowd_first ? second.server_ms : first.server_ms);
+      crowded.push_back(crowd_first ? first.server_ms : second.server_ms);
+      alone_cpu.push_back(crowd_first ? second.dray_cpu_ms : first.dray_cpu_ms);
+      crowded_cpu.push_back(crowd_first ? first.dray_cpu_ms : second.dray_cpu_ms);
     }
     for (const auto& id : sleepers) dray.request("POST", "/jobs/" + id + "/cancel");
     std::printf("followers: the Word Job's createdAt -> finishedAt, %d rounds each way, interleaved, ms\n",
@@ -366,6 +388,9 @@ int main(int argc, char** argv) {
     const auto ratio = bench::summarize(bench::ratios(crowded, alone));
     std::printf("with 400 followers / without, per round: p50 %.3f (p10..p90 %.3f..%.3f)\n", ratio.p50, ratio.p10,
                 ratio.p90);
+    std::printf("dray's CPU time per round (followers connecting, events, the job), ms\n");
+    printRow("no other follower", alone_cpu);
+    printRow("400 followers (8 addresses)", crowded_cpu);
   }
   server.stop();
   return 0;

@@ -5,9 +5,9 @@
 namespace dray::api {
 namespace {
 
-constexpr std::size_t kReadLines = 64;          // log lines per storage read
-constexpr std::size_t kRingLines = 4096;        // the latest lines kept for followers
-constexpr std::size_t kRingBytes = 4u << 20;    // ... and at most this much of them
+constexpr std::size_t kReadLines = 64;        // log lines per storage read
+constexpr std::size_t kRingLines = 4096;      // the latest lines kept for followers
+constexpr std::size_t kRingBytes = 4u << 20;  // ... and at most this much of them
 
 }  // namespace
 

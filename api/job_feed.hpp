@@ -73,13 +73,13 @@ class JobFeed : public std::enable_shared_from_this<JobFeed> {
   std::atomic<std::uint64_t> generation_{1};  // +1 on every notice of the job
   std::atomic<std::uint64_t> reads_{0};       // stamps reads, in the order they started
 
-  std::mutex mutex_;  // the cache below; held across the storage reads that fill it
+  std::mutex mutex_;              // the cache below; held across the storage reads that fill it
   std::deque<std::string> ring_;  // the latest lines read, indexes [base_, tail())
   std::size_t base_ = 0;
   std::size_t ring_bytes_ = 0;
-  std::uint64_t ring_read_ = 0;       // stamp of the read that last added to the ring
-  std::uint64_t ring_generation_ = 0; // generation_ when that read started
-  bool ring_at_end_ = false;          // that read found the end of the log
+  std::uint64_t ring_read_ = 0;        // stamp of the read that last added to the ring
+  std::uint64_t ring_generation_ = 0;  // generation_ when that read started
+  bool ring_at_end_ = false;           // that read found the end of the log
   std::shared_ptr<const core::JobView> job_;
   std::uint64_t job_read_ = 0;
   std::uint64_t job_generation_ = 0;  // 0: nothing read yet

@@ -112,7 +112,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
       ended_read_ = record.read;
       if (position_ == page_.size()) readPage();  // the page before may predate the last lines
     }
-    const bool steps_done = sendSteps(*job, out);
+    const bool steps_done = sendSteps(*job, *record.texts, out);
     while (out.size() < kPieceBytes && position_ < page_.size()) sendLine(out);
     const bool log_done = log_final_ && page_final_ && at_log_end_ && position_ == page_.size();
     if (steps_done && (!ended || log_done)) {
@@ -122,7 +122,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
         sent_job_ = *job;
       }
       if (ended) {
-        appendEvent(out, "end", core::toJsonText(core::jobObject(*job)));
+        appendEvent(out, "end", record.texts->get("end", [&] { return core::toJsonText(core::jobObject(*job)); }));
         done_ = true;
       }
     }
@@ -184,7 +184,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
 
   // Sends the step events due by now, lines before each of them first. True when none is
   // left waiting for lines that are not readable yet.
-  bool sendSteps(const core::JobView& job, std::string& out) {
+  bool sendSteps(const core::JobView& job, JobFeed::Texts& texts, std::string& out) {
     std::vector<StepEvent> due = stepEvents(job.record);
     for (const StepEvent& event : due) {
       while (cursor_ < event.position && position_ < page_.size() && out.size() < kPieceBytes) sendLine(out);
@@ -194,7 +194,9 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
       sent.attempt = event.step.attempts;
       sent.ended = event.end;
       if (event.position < floor_) continue;  // before the client's Last-Event-ID: it has it
-      appendEvent(out, "step", core::toJsonText(core::stepObject(event.step, event.index)));
+      const std::string key = "step " + std::to_string(event.index) + (event.end ? " end" : " start");
+      appendEvent(out, "step",
+                  texts.get(key, [&] { return core::toJsonText(core::stepObject(event.step, event.index)); }));
       if (event.end && event.step.state == sdk::kStatusComplete) {
         // One more step done: the job's count as it was then (the record may be ahead).
         sent_job_.record.completed_steps = ++completed_sent_;

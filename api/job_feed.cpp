@@ -54,8 +54,16 @@ JobFeed::Record JobFeed::record(std::uint64_t after) {
     job_read_ = ++reads_;
     auto job = service_.find(id_);
     job_ = job ? std::make_shared<const core::JobView>(std::move(*job)) : nullptr;
+    job_texts_ = std::make_shared<Texts>();
   }
-  return {job_, job_read_};
+  return {job_, job_read_, job_texts_};
+}
+
+const std::string& JobFeed::Texts::get(const std::string& key, const std::function<std::string()>& render) {
+  std::lock_guard lock(mutex_);
+  auto it = texts_.find(key);
+  if (it == texts_.end()) it = texts_.emplace(key, render()).first;  // nodes stay put: the reference lasts
+  return it->second;
 }
 
 JobFeed::Page JobFeed::logPage(std::size_t from, std::size_t max, std::uint64_t after) {

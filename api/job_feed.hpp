@@ -36,9 +36,21 @@ class JobFeed : public std::enable_shared_from_this<JobFeed> {
     bool at_end = false;     ///< there were no more lines when it was read
     std::uint64_t read = 0;  ///< when it was read, among this feed's reads
   };
+  /// Texts made from one record, shared by the followers that got that record: an event
+  /// rendered from the same record is the same text for each of them. Thread-safe.
+  class Texts {
+   public:
+    /// The text under `key`, made by `render` the first time it is asked for.
+    const std::string& get(const std::string& key, const std::function<std::string()>& render);
+
+   private:
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::string> texts_;
+  };
   struct Record {
     std::shared_ptr<const core::JobView> job;  ///< null: the job is gone
     std::uint64_t read = 0;
+    std::shared_ptr<Texts> texts;  ///< for events rendered from `job`
   };
 
   JobFeed(core::JobService& service, std::string id, std::shared_ptr<JobFeeds> feeds);
@@ -81,6 +93,7 @@ class JobFeed : public std::enable_shared_from_this<JobFeed> {
   std::uint64_t ring_generation_ = 0;  // generation_ when that read started
   bool ring_at_end_ = false;           // that read found the end of the log
   std::shared_ptr<const core::JobView> job_;
+  std::shared_ptr<Texts> job_texts_;
   std::uint64_t job_read_ = 0;
   std::uint64_t job_generation_ = 0;  // 0: nothing read yet
 

@@ -91,6 +91,12 @@ TEST_CASE("a job's followers share one feed and its reads until the job changes"
   }
   CHECK(f.storage.log_reads == 1);
   CHECK(f.storage.record_reads == 1);
+  // Texts made from one record are made once for all its followers.
+  int renders = 0;
+  auto render = [&] { return "text " + std::to_string(++renders); };
+  CHECK(feed->record(0).texts->get("end", render) == "text 1");
+  CHECK(feed->record(0).texts->get("end", render) == "text 1");
+  CHECK(renders == 1);
 
   f.storage.lines.push_back("line 10");
   f.storage.job.completed_steps = 1;
@@ -100,6 +106,7 @@ TEST_CASE("a job's followers share one feed and its reads until the job changes"
     CHECK(page.lines == std::vector<std::string>{"line 10"});
     CHECK(feed->record(page.read).job->record.completed_steps == 1);
   }
+  CHECK(feed->record(0).texts->get("end", render) == "text 2");  // a new record: made again
   CHECK(f.storage.log_reads == 2);
   CHECK(f.storage.record_reads == 2);
 

@@ -13,11 +13,14 @@
 //   webhook:   finishedAt -> the DRAY_WEBHOOK_URL request arrives
 //   baseline:  finishedAt -> a client polling GET /jobs/{id} every 250 ms sees the end
 //              (what a user does without push)
-// Part 2, FOLLOWER_ROUNDS rounds (default 10) each way, interleaved: the Word Job's
-// createdAt -> finishedAt with no follower but the one that times it, and with 400
-// followers from 8 loopback addresses (200 on the job, 200 on 10 other running jobs).
+// Part 2, FOLLOWER_ROUNDS rounds (default 20) each way, interleaved: the Word Job's
+// createdAt -> finishedAt with no follower but the one that times it, with 400 followers
+// from 8 loopback addresses (200 on the job, 200 on 10 other running jobs), and a control
+// with the same 400 connections where none follows the job; plus the CPU time dray and
+// this program (the clients) spent per round.
 // Every round is checked (status complete, the exact lines, every push arrived); a failed
 // round ends the run with exit 1. Prints p50, p90, p99, spread and min..max.
+#include <sys/resource.h>
 #include <unistd.h>
 #include <atomic>
 #include <chrono>
@@ -292,12 +295,26 @@ void pushRound(const Dray& dray, Receiver& receiver, std::map<std::string, std::
 // jobs, connected before the job is posted (they are there all along), and 200 on the job
 // itself, connected as soon as its id is known (as a dashboard's would be).
 struct WordJobTimes {
-  double server_ms;    // createdAt -> finishedAt
-  double dray_cpu_ms;  // dray's CPU time from before the followers connect to the job's end
+  double server_ms;      // createdAt -> finishedAt
+  double dray_cpu_ms;    // dray's CPU time from before the followers connect to the job's end
+  double client_cpu_ms;  // this program's (the clients') over the same time
 };
 
-WordJobTimes wordJobRound(const Dray& dray, const std::vector<std::string>& sleepers, bool crowd) {
+double ownCpuMs() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1000.0 + t.tv_usec / 1000.0; };
+  return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
+// kElsewhere is the control: the same 400 connections at the same moments, but the 200
+// that would follow the job follow the other jobs, so the job's events reach no one else.
+enum class Crowd { kNone, kFollowing, kElsewhere };
+
+WordJobTimes wordJobRound(const Dray& dray, const std::vector<std::string>& sleepers, Crowd crowd_kind) {
+  const bool crowd = crowd_kind != Crowd::kNone;
   const double cpu_before = dray.cpuMs();
+  const double client_cpu_before = ownCpuMs();
   std::vector<std::unique_ptr<Follower>> crowd_followers;
   if (crowd) {
     for (int i = 0; i < 200; ++i) {
@@ -308,7 +325,9 @@ WordJobTimes wordJobRound(const Dray& dray, const std::vector<std::string>& slee
   const std::string id = dray.submit(kWordJob);
   if (crowd) {
     for (int i = 0; i < 200; ++i) {
-      crowd_followers.push_back(std::make_unique<Follower>(dray, id, "127.0.0." + std::to_string(2 + i % 8)));
+      const std::string& target =
+          crowd_kind == Crowd::kFollowing ? id : sleepers[static_cast<std::size_t>(i) % sleepers.size()];
+      crowd_followers.push_back(std::make_unique<Follower>(dray, target, "127.0.0." + std::to_string(2 + i % 8)));
     }
   }
   Follower timer(dray, id);
@@ -320,7 +339,7 @@ WordJobTimes wordJobRound(const Dray& dray, const std::vector<std::string>& slee
       if (job->getValue<std::string>("status") != "complete" || lines != 15) fail("word job " + id);
       return {msBetween(parseTime(job->getValue<std::string>("createdAt")),
                         parseTime(job->getValue<std::string>("finishedAt"))),
-              dray.cpuMs() - cpu_before};
+              dray.cpuMs() - cpu_before, ownCpuMs() - client_cpu_before};
     }
   }
   fail("word job " + id + ": the stream ended early");
@@ -334,7 +353,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int rounds = argc > 3 ? std::atoi(argv[3]) : 30;
-  const int follower_rounds = argc > 4 ? std::atoi(argv[4]) : 10;
+  const int follower_rounds = argc > 4 ? std::atoi(argv[4]) : 20;
   Receiver* receiver = new Receiver;  // owned by the server
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
   Poco::Net::HTTPServer server(receiver, socket, new Poco::Net::HTTPServerParams);
@@ -369,15 +388,19 @@ int main(int argc, char** argv) {
       sleepers.push_back(dray.submit(R"({"steps":[{"source":"dray-test/script","environment":[
         {"variable":"SCRIPT","value":"echo sleeping; sleep 3600"}]}]})"));
     }
-    std::vector<double> alone, crowded, alone_cpu, crowded_cpu;
+    std::vector<double> alone, crowded, elsewhere, alone_cpu, crowded_cpu, elsewhere_cpu, client_cpu;
+    const Crowd kinds[] = {Crowd::kNone, Crowd::kFollowing, Crowd::kElsewhere};
     for (int round = 0; round < follower_rounds; ++round) {
-      const bool crowd_first = round % 2 == 1;  // neither way always goes first
-      const WordJobTimes first = wordJobRound(dray, sleepers, crowd_first);
-      const WordJobTimes second = wordJobRound(dray, sleepers, !crowd_first);
-      alone.push_back(crowd_first ? second.server_ms : first.server_ms);
-      crowded.push_back(crowd_first ? first.server_ms : second.server_ms);
-      alone_cpu.push_back(crowd_first ? second.dray_cpu_ms : first.dray_cpu_ms);
-      crowded_cpu.push_back(crowd_first ? first.dray_cpu_ms : second.dray_cpu_ms);
+      for (int turn = 0; turn < 3; ++turn) {  // each way goes first, second and third in turn
+        const Crowd kind = kinds[(round + turn) % 3];
+        const WordJobTimes times = wordJobRound(dray, sleepers, kind);
+        (kind == Crowd::kNone ? alone : kind == Crowd::kFollowing ? crowded : elsewhere).push_back(times.server_ms);
+        (kind == Crowd::kNone        ? alone_cpu
+         : kind == Crowd::kFollowing ? crowded_cpu
+                                     : elsewhere_cpu)
+            .push_back(times.dray_cpu_ms);
+        if (kind == Crowd::kFollowing) client_cpu.push_back(times.client_cpu_ms);
+      }
     }
     for (const auto& id : sleepers) dray.request("POST", "/jobs/" + id + "/cancel");
     std::printf("followers: the Word Job's createdAt -> finishedAt, %d rounds each way, interleaved, ms\n",
@@ -385,12 +408,18 @@ int main(int argc, char** argv) {
     std::printf("%-44s %8s %8s %8s %7s  %s\n", "path", "p50", "p90", "p99", "spread", "min..max");
     printRow("no other follower", alone);
     printRow("400 followers (8 addresses)", crowded);
+    printRow("control: 400 connected, none on this job", elsewhere);
     const auto ratio = bench::summarize(bench::ratios(crowded, alone));
     std::printf("with 400 followers / without, per round: p50 %.3f (p10..p90 %.3f..%.3f)\n", ratio.p50, ratio.p10,
                 ratio.p90);
+    const auto control = bench::summarize(bench::ratios(elsewhere, alone));
+    std::printf("control / without, per round: p50 %.3f (p10..p90 %.3f..%.3f)\n", control.p50, control.p10,
+                control.p90);
     std::printf("dray's CPU time per round (followers connecting, events, the job), ms\n");
     printRow("no other follower", alone_cpu);
     printRow("400 followers (8 addresses)", crowded_cpu);
+    printRow("control: 400 connected, none on this job", elsewhere_cpu);
+    printRow("the 401 clients (this program), following", client_cpu);
   }
   server.stop();
   return 0;

@@ -22,7 +22,7 @@ cmake --build "$build" -j "$(nproc)" >/dev/null
 echo "start $(date -u +%FT%TZ), load: $(uptime)"
 push_latency() {
   "$build/bin/bench_push_latency" "$build/bin/dray" "$build/lib/dray/plugins" "${BENCH_PUSH_ROUNDS:-30}" \
-    "${BENCH_FOLLOWER_ROUNDS:-10}"
+    "${BENCH_FOLLOWER_ROUNDS:-20}"
   # The same on Redis storage, on a redis-server of its own (no persistence).
   local port dir
   dir="$(mktemp -d)"

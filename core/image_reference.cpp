@@ -15,7 +15,12 @@ bool isWord(char c) { return isLower(c) || isUpper(c) || isDigit(c) || c == '_';
 bool isLowerHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f'); }
 bool isSeparator(char c) { return c == '.' || c == '_' || c == '-'; }
 
-std::string quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+// Built piece by piece: GCC 12's -Wrestrict misreads "'" + std::string(...) in Release builds.
+std::string quote(std::string_view text) {
+  std::string quoted(1, '\'');
+  quoted.append(text).push_back('\'');
+  return quoted;
+}
 
 // Control characters, spaces and non-ASCII bytes are never part of an image name; naming
 // them first gives a clearer reason than "invalid character" further down.

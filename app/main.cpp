@@ -92,6 +92,8 @@ int run(int argc, char** argv) {
                                      config.log_limit, config.instance,  true};
   runner_options.job_log_limit = config.job_log_limit;
   runner_options.output_limit = config.output_limit;
+  runner_options.stream_buffer = config.stream_buffer;
+  runner_options.stream_drain = config.stream_drain;
   core::WebhookOptions webhook_options;
   webhook_options.instance = config.instance;
   webhook_options.server_url = config.webhook_url;

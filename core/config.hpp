@@ -36,6 +36,8 @@ struct Config {
   unsigned webhook_retries = 8;                    ///< DRAY_WEBHOOK_RETRIES: attempts after the first
   double webhook_timeout = 10;                     ///< DRAY_WEBHOOK_TIMEOUT: s per attempt
   std::vector<std::string> webhook_allowed_hosts;  ///< DRAY_WEBHOOK_ALLOWED_HOSTS: callback host globs
+  double stream_drain = 5;                         ///< DRAY_STREAM_DRAIN: s later steps get after a failure
+  std::size_t stream_buffer = 256u << 10;          ///< DRAY_STREAM_BUFFER: bytes between two streamed steps
 };
 
 /// Reads an environment variable, or `fallback` when unset.

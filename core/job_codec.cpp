@@ -229,6 +229,30 @@ void decodeCallback(Object& owner, JobDefinition& job) {
   }
 }
 
+// `mode`: "sequential" (the default, the original's) or "stream". In stream mode a step's
+// output flows into the next one while both run, so what needs a step to have ended is
+// refused here, naming the step.
+bool decodeMode(const Object& document) {
+  const std::string mode = optionalString(document, "mode", "job", "sequential");
+  if (mode != "sequential" && mode != "stream")
+    reject("job.mode must be \"sequential\" or \"stream\", got '" + mode + "'");
+  return mode == "stream";
+}
+
+void checkStreamable(const JobDefinition& job) {
+  for (std::size_t i = 0; i < job.steps.size(); ++i) {
+    const StepDefinition& step = job.steps[i];
+    const std::string where = "steps[" + std::to_string(i) + "]" + (step.name.empty() ? "" : " (" + step.name + ")");
+    if (step.output != "stdout" && step.output != "stderr") {
+      reject(where + ".output '" + step.output +
+             "' is read once the step has ended; in stream mode a step passes on stdout or stderr only");
+    }
+    if (step.retries > 0) {
+      reject(where + ".retries cannot be used in stream mode: a restarted step cannot read its input again");
+    }
+  }
+}
+
 }  // namespace
 
 DecodedJob decodeJob(const std::string& body) {
@@ -245,6 +269,8 @@ DecodedJob decodeJob(const std::string& body) {
   if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");
   if (steps->size() > kMaxSteps) reject("job has more than " + std::to_string(kMaxSteps) + " steps");
   for (std::size_t i = 0; i < steps->size(); ++i) job.steps.push_back(decodeStep(*steps, i));
+  job.stream = decodeMode(*document);
+  if (job.stream) checkStreamable(job);
   return decoded;
 }
 

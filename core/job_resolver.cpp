@@ -92,7 +92,7 @@ std::vector<sdk::EnvVar> identity(const JobDefinition& job, const std::string& i
 
 ResolvedJob resolveJob(const JobDefinition& job, const std::string& id, const ChannelSet& channels,
                        double default_step_timeout, const ImagePolicy& images, const StepLimits& limits) {
-  ResolvedJob resolved{id, job.name, {}, job.deadline, {}, job.input};
+  ResolvedJob resolved{id, job.name, {}, job.deadline, job.stream, {}, job.input};
   for (const auto& secret : job.secrets) resolved.secrets.push_back(secret.value);
   // Precedence: job environment < job secrets < step environment. A step that sets a
   // secret's name itself gets its own value; the secret is still masked in the log.

@@ -47,6 +47,7 @@ struct ResolvedJob {
   std::string name;
   std::vector<ResolvedStep> steps;
   double deadline = 0;                                  ///< seconds for the whole job; 0 = unlimited
+  bool stream = false;                                  ///< the steps run together, piped (mode "stream")
   std::vector<std::string> secrets;                     ///< values to mask in the job log; held only in memory
   std::string input;                                    ///< the first step's stdin
   std::chrono::steady_clock::time_point accepted_at{};  ///< when POST /jobs began: phase timings

@@ -72,7 +72,8 @@ class JobRunner::ActiveJobControl final : public JobControl {
 JobRunner::JobRunner(sdk::Storage& storage, std::shared_ptr<sdk::Runtime> runtime, RunnerOptions options)
     : storage_(storage), options_(std::move(options)), executor_(std::move(runtime), storage_, options_.instance),
       pipeline_(storage_, executor_, metrics_,
-                {options_.spool_memory, options_.log_limit, options_.job_log_limit, options_.output_limit}),
+                {options_.spool_memory, options_.log_limit, options_.job_log_limit, options_.output_limit,
+                 options_.stream_buffer, options_.stream_drain}),
       held_(options_.held) {
   // spdlog builds its registry on first use: do it here, before the threads that log, so
   // the construction happens-before every use (libspdlog is not instrumented for TSan).

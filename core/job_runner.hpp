@@ -26,14 +26,16 @@
 namespace dray::core {
 
 struct RunnerOptions {
-  unsigned workers = 4;                   ///< jobs running at the same time
-  std::size_t max_queue = 1000;           ///< jobs waiting beyond that are refused
-  std::size_t spool_memory = 1 << 20;     ///< bytes between steps kept in RAM
-  std::size_t log_limit = 8u << 20;       ///< stdout/stderr bytes logged per step
-  std::string instance = "dray";          ///< labels containers, owns jobs (restart recovery)
-  bool held = false;                      ///< accept jobs but run none until release()
-  std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job, all steps together
-  std::size_t output_limit = 8u << 20;    ///< bytes of the last step's output kept as the job's output
+  unsigned workers = 4;                    ///< jobs running at the same time
+  std::size_t max_queue = 1000;            ///< jobs waiting beyond that are refused
+  std::size_t spool_memory = 1 << 20;      ///< bytes between steps kept in RAM
+  std::size_t log_limit = 8u << 20;        ///< stdout/stderr bytes logged per step
+  std::string instance = "dray";           ///< labels containers, owns jobs (restart recovery)
+  bool held = false;                       ///< accept jobs but run none until release()
+  std::size_t job_log_limit = 64u << 20;   ///< stdout/stderr bytes logged per job, all steps together
+  std::size_t output_limit = 8u << 20;     ///< bytes of the last step's output kept as the job's output
+  std::size_t stream_buffer = 256u << 10;  ///< bytes held between two steps of a stream-mode job
+  double stream_drain = 5;                 ///< s the steps after a failed one get to end (stream mode)
   /// Called once per job after its final status is written (webhooks). Must not throw.
   std::function<void(const ResolvedJob& job, Status status)> on_finished{};
 };

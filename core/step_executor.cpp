@@ -53,12 +53,13 @@ sdk::ContainerSpec StepExecutor::containerFor(const sdk::StepSpec& step) const {
 }
 
 std::unique_ptr<PreparedStep> StepExecutor::prepare(const ResolvedStep& step, std::size_t spool_memory,
-                                                    std::stop_token stop, const SecretMasker* masker) const {
+                                                    std::stop_token stop, const SecretMasker* masker,
+                                                    sdk::ByteSink* passed_to) const {
   auto prepared = std::make_unique<PreparedStep>(storage_, step.spec.job_id, spool_memory, masker);
   prepared->index_ = step.spec.index;
   try {
     runtime_->ensureImage(step.spec.image, step.spec.refresh, prepared->log_, stop);
-    sdk::ByteSink* next = prepared->output_.get();
+    sdk::ByteSink* next = passed_to ? passed_to : prepared->output_.get();
     if (!step.begin_delimiter.empty()) {
       next = &prepared->delimited_.emplace(*next, step.begin_delimiter, step.end_delimiter);
     }

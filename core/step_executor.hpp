@@ -61,8 +61,10 @@ class StepExecutor {
   /// Ensures the image, opens the capture and creates the container. Never throws for the
   /// step's own failures: those surface from run(). Skips the container if `stop` is set.
   /// `masker` (not owned; outlives the prepared step; null = no secrets) masks the step's log.
+  /// What the step passes on goes to `passed_to` (not owned; outlives the prepared step)
+  /// when given, e.g. the next step's stdin in stream mode; else to the step's own spool.
   std::unique_ptr<PreparedStep> prepare(const ResolvedStep& step, std::size_t spool_memory, std::stop_token stop,
-                                        const SecretMasker* masker = nullptr) const;
+                                        const SecretMasker* masker = nullptr, sdk::ByteSink* passed_to = nullptr) const;
 
   /// Runs a prepared step with `input` as stdin; its output stays in the prepared step.
   /// @return how the container ended. Throws sdk::PluginError (or another

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/job_log.hpp"
+#include "core/step_text.hpp"
 #include "dray/sdk/errors.hpp"
 
 namespace dray::core {
@@ -18,22 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string describeStep(const ResolvedStep& step) {
-  std::string text = "step " + std::to_string(step.spec.index + 1);
-  if (!step.spec.name.empty()) text += " \"" + step.spec.name + "\"";
-  return text + " (" + step.source + ")";
-}
-
 std::string decimal(double value, const char* format = "%g") {
   char text[32];
   std::snprintf(text, sizeof text, format, value);
   return text;
-}
-
-std::string describeMemory(std::int64_t bytes) {
-  if (bytes <= 0) return "none set";
-  if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
-  return std::to_string(bytes) + " bytes";
 }
 
 // The step as attempt `attempt` runs it: DRAY_CURRENT_STEP_ATTEMPT says which one, unless
@@ -71,7 +60,6 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
       job.secrets.empty() ? std::nullopt : std::make_optional<SecretMasker>(job.secrets);
   const SecretMasker* masker = secrets ? &*secrets : nullptr;  // null: the allocation-free path
   JobLogger job_log(storage_, job.id, masker);
-  const std::stop_token stop = control.stopToken();
   const auto job_started = Clock::now();
   spdlog::info("job {}: started ({} steps)", job.id, job.steps.size());
   // Said again although the record already says running: the production fork's clients
@@ -91,7 +79,12 @@ Status StepPipeline::run(const ResolvedJob& job, JobControl& control) const {
       }
     }
   } finished_in{storage_, job.id, job_started};
+  return job.stream ? runTogether(job, control, job_log, masker) : runInOrder(job, control, job_log, masker);
+}
 
+Status StepPipeline::runInOrder(const ResolvedJob& job, JobControl& control, JobLogger& job_log,
+                                const SecretMasker* masker) const {
+  const std::stop_token stop = control.stopToken();
   // The input of the step about to run: the job's `input` for the first step, then the
   // output of the step before. Kept until the step succeeded, so a retry reads it again.
   auto input = std::make_unique<Spool>(options_.spool_memory);

@@ -39,14 +39,17 @@ class JobControl {
 };
 
 struct PipelineOptions {
-  std::size_t spool_memory = 1 << 20;     ///< bytes between steps kept in RAM
-  std::size_t log_limit = 8u << 20;       ///< stdout/stderr bytes logged per step
-  std::size_t job_log_limit = 64u << 20;  ///< stdout/stderr bytes logged per job
-  std::size_t output_limit = 8u << 20;    ///< final output bytes kept (DRAY_OUTPUT_LIMIT)
+  std::size_t spool_memory = 1 << 20;      ///< bytes between steps kept in RAM
+  std::size_t log_limit = 8u << 20;        ///< stdout/stderr bytes logged per step
+  std::size_t job_log_limit = 64u << 20;   ///< stdout/stderr bytes logged per job
+  std::size_t output_limit = 8u << 20;     ///< final output bytes kept (DRAY_OUTPUT_LIMIT)
+  std::size_t stream_buffer = 256u << 10;  ///< bytes between two steps in stream mode (DRAY_STREAM_BUFFER)
+  double stream_drain = 5;                 ///< s later steps get after a failure, stream mode (DRAY_STREAM_DRAIN)
 };
 
-/// Runs the steps of one job strictly in order. Stateless apart from its references:
-/// one instance serves every worker.
+/// Runs the steps of one job: strictly in order, or all together, piped, for a job in
+/// stream mode (step_pipeline_stream.cpp). Stateless apart from its references: one
+/// instance serves every worker.
 class StepPipeline {
  public:
   StepPipeline(LogCountingStorage& storage, const StepExecutor& executor, Metrics& metrics, PipelineOptions options)
@@ -58,6 +61,8 @@ class StepPipeline {
   Status run(const ResolvedJob& job, JobControl& control) const;
 
  private:
+  Status runInOrder(const ResolvedJob& job, JobControl& control, JobLogger& job_log, const SecretMasker* masker) const;
+  Status runTogether(const ResolvedJob& job, JobControl& control, JobLogger& job_log, const SecretMasker* masker) const;
   void recordStep(const ResolvedJob& job, const ResolvedStep& step, Status state, int exit_code,
                   const std::string& started_at, unsigned attempts, std::size_t log_from) const;
   void keepOutput(const ResolvedJob& job, Spool& output, JobLogger& job_log, const SecretMasker* masker) const;

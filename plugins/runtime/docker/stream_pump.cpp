@@ -72,10 +72,12 @@ void pumpStreams(AttachedStream& stream, sdk::RunIo& io) {
     }
   } catch (...) {
     shutdownQuietly(stream.socket);
+    io.stdin_source.cancel();  // a source waiting for a step upstream must not hold the join
     writer.join();
     throw;
   }
   shutdownQuietly(stream.socket);
+  io.stdin_source.cancel();  // the container's output ended: it reads no more
   writer.join();
   // The socket is closed by its owner once nothing may still shut it down by number.
   if (source_error) std::rethrow_exception(source_error);

@@ -24,7 +24,12 @@ class DRAY_SDK_API ByteSource {
   virtual ~ByteSource() = default;
 
   /// Copies up to `capacity` bytes into `buffer` and returns how many; 0 means end of data.
+  /// May block until data comes (a stream from a step still running).
   virtual std::size_t read(char* buffer, std::size_t capacity) = 0;
+  /// The reader wants no more data (a runtime calls it once its container's output ended,
+  /// or its run failed): a read() blocked now, and every later one, must return 0 soon.
+  /// Called from another thread than read(). Default: nothing, for sources that never block.
+  virtual void cancel() {}
 };
 
 }  // namespace dray::sdk

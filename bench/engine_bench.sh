@@ -9,6 +9,9 @@
 #  5 redis:      issue 20: Word Job latency and 8-worker throughput as a client sees them, dray on
 #                memory, on Redis (flush-ms 0, the default: after) and on Redis with flush-ms 50
 #                (the old timer: before), against the raw client; its own redis-server
+#  6 stream:     issue 18: the Word Job in stream mode vs sequential vs the shell pipe; 1 GiB
+#                through 2 and 3 steps (stream, sequential, shell pipe; dray's peak RSS); 20
+#                stream jobs at once vs 20 sequential ones
 # Every round is checked: exit codes and exact output of every chain and floor run, status
 # `complete` and the exact log of every dray job, the checksum of both pipes' output, no
 # non-2xx answer in wrk. A failed round ends the run (exit 1): a failure must not look fast.
@@ -21,7 +24,7 @@ runs="${BENCH_RUNS:-10}"             # rounds of part 1
 tput_rounds="${BENCH_TPUT_ROUNDS:-3}"  # rounds of part 2, per worker count
 pipe_rounds="${BENCH_PIPE_ROUNDS:-3}"  # rounds of part 3
 api_rounds="${BENCH_API_ROUNDS:-3}"    # wrk runs of part 4, per route
-parts=" ${BENCH_PARTS:-1 2 3 4 5} " # e.g. BENCH_PARTS=1 for a before/after latency check
+parts=" ${BENCH_PARTS:-1 2 3 4 5 6} " # e.g. BENCH_PARTS=1 for a before/after latency check
 before="${BENCH_BEFORE:-}"          # another build dir: part 1 also times its dray, interleaved
 poll="${BENCH_POLL:-1}"             # seconds between job status polls: each poll is a curl process
                                     # that competes with dockerd for the 2 cores (see README)
@@ -385,6 +388,114 @@ goal "latency, redis after / floor" "$tmp/q-after-floor" "<=" 1.05
 goal "throughput at 8 workers, redis after / floor" "$tmp/q-tput-after-floor" ">=" 0.95
 for pid in "${extra_pids[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
 extra_pids=()
+fi
+
+if want 6; then
+stream_rounds="${BENCH_STREAM_ROUNDS:-20}"        # Word Job rounds
+stream_pipe_rounds="${BENCH_STREAM_PIPE_ROUNDS:-3}"  # 1 GiB rounds, per step count
+stream_batch_rounds="${BENCH_STREAM_BATCH_ROUNDS:-3}"  # rounds of 20 jobs at once
+echo "== 6. stream mode (issue 18): the Word Job, $stream_rounds rounds, interleaved, each way first in turn;"
+echo "      ratio = path ms / shell pipe ms (lower is faster) =="
+stream_word='{"mode":"stream","steps":[{"source":"dray-test/randword"},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}'
+sorted_word_log=$(jq -c 'sort' <<<"$word_log")
+check_stream_word() {  # id: every line of every step (interleaved: compared sorted) and the output
+  local lines out
+  lines=$(curl -sf "$url/jobs/$1/log" | jq -c '.lines | sort')
+  [ "$lines" = "$sorted_word_log" ] || fail "dray stream job $1 logged $lines"
+  out=$(curl -sf "$url/jobs/$1/output")
+  [ "$out" = "$word_out" ] || fail "dray stream job $1 put out '$out'"
+}
+poll_saved="$poll"; poll=0.05  # short jobs: the server's own times are used, polling is light
+start_dray env DRAY_WORKERS=2
+for r in $(seq 0 $((stream_rounds - 1))); do
+  for turn in 0 1 2; do
+    case $(( (r + turn) % 3 )) in
+      0) t=$(now_ms); chain_word; echo $(( $(now_ms) - t )) >>"$tmp/s-chain.txt" ;;
+      1) id=$(dray_submit "$url" "$stream_word"); [ -n "$id" ] || fail "dray refused the stream Word Job"
+         wait_complete "$id"; check_stream_word "$id"; job_ms "$id" >>"$tmp/s-stream.txt" ;;
+      2) id=$(dray_submit "$url" "$word"); [ -n "$id" ] || fail "dray refused the Word Job"
+         wait_complete "$id"; check_word_log "$id"; job_ms "$id" >>"$tmp/s-seq.txt" ;;
+    esac
+  done
+done
+header ms; digits=1
+row "docker run -i | docker run -i | …" "$tmp/s-chain.txt"
+row "dray, stream mode (accepted -> finished)" "$tmp/s-stream.txt" "$tmp/s-chain.txt"
+row "dray, sequential mode" "$tmp/s-seq.txt" "$tmp/s-chain.txt"
+stop_dray
+
+echo "-- 1 GiB through 2 and 3 steps (generate | [cat |] md5sum), $stream_pipe_rounds rounds each, interleaved;"
+echo "   ratio = path MB/s / shell pipe MB/s (higher is faster) =="
+gen='seq 1 200000 | head -c 1048572 >b; i=0; while [ $i -lt 1024 ]; do printf "%04d" $i; cat b; i=$((i+1)); done'
+expected=$(cd "$tmp" && /bin/busybox sh -c "$gen" | md5sum | cut -d' ' -f1)
+for steps in 2 3; do
+  middle=""; middle_run=""
+  if [ "$steps" = 3 ]; then middle='{source: "dray-test/script", environment: [{variable: "SCRIPT", value: "cat"}]},'; fi
+  job=$(jq -nc --arg gen "$gen" "{steps: [
+    {source: \"dray-test/script\", environment: [{variable: \"SCRIPT\", value: \$gen}]}, $middle
+    {source: \"dray-test/script\", environment: [{variable: \"SCRIPT\", value: \"md5sum\"}]}]}")
+  stream_job=$(jq -c '. + {mode: "stream"}' <<<"$job")
+  for r in $(seq 0 $((stream_pipe_rounds - 1))); do
+    for turn in 0 1 2; do
+      case $(( (r + turn) % 3 )) in
+        0) t=$(now_ms)
+           if [ "$steps" = 3 ]; then
+             out=$(docker run -i --rm --log-driver none -e SCRIPT="$gen" dray-test/script </dev/null |
+               docker run -i --rm --log-driver none -e SCRIPT=cat dray-test/script |
+               docker run -i --rm --log-driver none -e SCRIPT=md5sum dray-test/script) || fail "docker run pipe"
+           else
+             out=$(docker run -i --rm --log-driver none -e SCRIPT="$gen" dray-test/script </dev/null |
+               docker run -i --rm --log-driver none -e SCRIPT=md5sum dray-test/script) || fail "docker run pipe"
+           fi
+           ms=$(( $(now_ms) - t ))
+           [ "$out" = "$expected  -" ] || fail "docker run pipe: checksum '$out', expected $expected"
+           awk -v ms="$ms" 'BEGIN {print 1073.741824 * 1000 / ms}' >>"$tmp/g$steps-chain.txt" ;;
+        1|2) if [ $(( (r + turn) % 3 )) = 1 ]; then which=stream; body="$stream_job"; else which=seq; body="$job"; fi
+           start_dray env
+           id=$(dray_submit "$url" "$body"); [ -n "$id" ] || fail "dray refused the $which pipe job"
+           poll=1; wait_complete "$id"; poll=0.05
+           awk '/VmHWM/{print $2 / 1024}' "/proc/$dray_pid/status" >>"$tmp/g$steps-$which-rss.txt"
+           out=$(curl -sf "$url/jobs/$id/output")
+           [ "$out" = "$expected  -" ] || fail "dray $which pipe job $id: output '$out', expected $expected"
+           awk -v ms="$(job_ms "$id")" 'BEGIN {print 1073.741824 * 1000 / ms}' >>"$tmp/g$steps-$which.txt"
+           stop_dray ;;
+      esac
+    done
+  done
+  header "MB/s"; digits=1
+  row "$steps steps: docker run chain (shell pipe)" "$tmp/g$steps-chain.txt"
+  row "$steps steps: dray, stream mode" "$tmp/g$steps-stream.txt" "$tmp/g$steps-chain.txt"
+  row "$steps steps: dray, sequential (spooled)" "$tmp/g$steps-seq.txt" "$tmp/g$steps-chain.txt"
+  for which in stream seq; do
+    echo "$steps steps, $which: dray peak RSS (VmHWM) $(summary "$tmp/g$steps-$which-rss.txt" |
+      awk '{printf "p50 %.0f MiB, max %.0f MiB", $2, $5}')"
+  done
+done
+
+echo "-- 20 Word Jobs at once on 20 workers, stream vs sequential, $stream_batch_rounds rounds, interleaved;"
+echo "   window: first accepted -> last finished; ratio = stream jobs/s / sequential jobs/s =="
+start_dray env DRAY_WORKERS=20
+for r in $(seq 0 $((stream_batch_rounds - 1))); do
+  for turn in 0 1; do
+    if [ $(( (r + turn) % 2 )) = 0 ]; then which=stream; body="$stream_word"; else which=seq; body="$word"; fi
+    ids=()
+    for _ in $(seq 20); do id=$(dray_submit "$url" "$body"); [ -n "$id" ] || fail "dray refused"; ids+=("$id"); done
+    for id in "${ids[@]}"; do wait_complete "$id"; done
+    first=""; last=0
+    for id in "${ids[@]}"; do
+      if [ "$which" = stream ]; then check_stream_word "$id"; else check_word_log "$id"; fi
+      read -r created finished <<<"$(job_times "$id")"
+      if [ -z "$first" ] || [ "$created" -lt "$first" ]; then first=$created; fi
+      [ "$finished" -gt "$last" ] && last=$finished
+    done
+    awk -v ms="$((last - first))" 'BEGIN {print 20 * 1000 / ms}' >>"$tmp/b-$which.txt"
+  done
+done
+stop_dray
+header "jobs/s"; digits=2
+row "20 sequential Word Jobs at once" "$tmp/b-seq.txt"
+row "20 stream Word Jobs at once" "$tmp/b-stream.txt" "$tmp/b-seq.txt"
+poll="$poll_saved"
 fi
 
 if [ -s "$tmp/idle-rss.txt" ]; then

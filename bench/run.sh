@@ -6,6 +6,8 @@
 #   bench/run.sh redis    only issue 20's Redis part (~5 min): the log rate with flush-ms 0 and
 #                         50 (10 rounds of 300,000 lines unless BENCH_LOG_* say otherwise), and
 #                         engine_bench.sh part 5 (latency and throughput on Redis)
+#   bench/run.sh stream   only issue 18's part: stream mode vs sequential vs the shell pipe
+#                         (engine_bench.sh part 6)
 #   bench/run.sh events   only issue 16's push part (~3 min): push latency (SSE log and end
 #                         events, long-poll, webhook) on memory and on Redis, and the Word Job
 #                         with and without 400 followers (bench_push_latency)
@@ -13,7 +15,7 @@
 #   BENCH_LOG_ROUNDS, BENCH_LOG_LINES, BENCH_CALL_ROUNDS, and engine_bench.sh's BENCH_*
 set -euo pipefail
 only="${1:-all}"
-case "$only" in all | redis | events) ;; *) echo "usage: bench/run.sh [redis|events]" >&2; exit 2 ;; esac
+case "$only" in all | redis | events | stream) ;; *) echo "usage: bench/run.sh [redis|events|stream]" >&2; exit 2 ;; esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${DRAY_BENCH_BUILD_DIR:-$root/build-bench}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDRAY_BUILD_TESTS=OFF -DDRAY_BUILD_BENCH=ON >/dev/null
@@ -39,6 +41,8 @@ push_latency() {
 }
 if [ "$only" = events ]; then
   push_latency
+elif [ "$only" = stream ]; then
+  BENCH_PARTS=6 "$root/bench/engine_bench.sh" "$build"
 elif [ "$only" = redis ]; then
   # More, shorter rounds than the full run: the flush-ms 0 / 50 ratio needs them to be read.
   BENCH_LOG_ROUNDS="${BENCH_LOG_ROUNDS:-10}" BENCH_LOG_LINES="${BENCH_LOG_LINES:-300000}" "$build/bin/bench_log_throughput"

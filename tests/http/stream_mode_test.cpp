@@ -2,12 +2,14 @@
 // cases tagged [redis-too] also run on Redis storage (DRAY_TEST_STORAGE=redis).
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <string>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "tests/http/script_step.hpp"
+#include "tests/support/sse_client.hpp"
 #include "tests/support/test_support.hpp"
 
 using dray::test::containersOfJob;
@@ -44,6 +46,27 @@ TEST_CASE("stream mode: the Word Job's words flow through upper and reverse whil
   const std::string id =
       dray.submit(streamJob({R"({"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"5"}]})",
                              R"({"source":"dray-test/upper"})", R"({"source":"dray-test/reverse"})"}));
+  // Followed live: every line once, in log order, each step started before it ended, then `end`.
+  dray::test::SseClient events(dray.port(), "/jobs/" + id + "/events");
+  std::size_t next_index = 0;
+  std::map<std::size_t, std::vector<std::string>> step_states;
+  std::string end_status;
+  while (auto event = events.next()) {
+    if (event->event == "log") {
+      CHECK(event->json()->getValue<std::size_t>("index") == next_index++);
+    } else if (event->event == "step") {
+      auto data = event->json();
+      step_states[data->getValue<std::size_t>("index")].push_back(data->getValue<std::string>("state"));
+    } else if (event->event == "end") {
+      end_status = event->json()->getValue<std::string>("status");
+      break;
+    }
+  }
+  CHECK(end_status == "complete");
+  CHECK(next_index == 15);
+  for (std::size_t step = 0; step < 3; ++step) {
+    CHECK(step_states[step] == std::vector<std::string>{"running", "complete"});
+  }
   REQUIRE(dray.waitForJob(id) == "complete");
   INFO(dray.log());
   auto job = dray.get("/jobs/" + id).json();
@@ -140,6 +163,22 @@ TEST_CASE("stream mode: cancel stops every step mid-stream and removes every con
   auto job = dray.get("/jobs/" + id).json();
   CHECK(stepStates(job) == std::vector<std::string>{"canceled", "canceled", "canceled"});
   CHECK(waitUntil([&] { return containersOfJob(id).empty(); }, 30s));
+}
+
+TEST_CASE("stream mode: input, identity variables, secrets and limits work as in sequential mode",
+          "[e2e][stream][redis-too]") {
+  DrayProcess dray;
+  const std::string id = dray.submit(
+      R"({"mode":"stream","input":"aGVsbG8K","secrets":[{"variable":"TOKEN","value":"s3cr3t-value"}],"steps":[)" +
+      scriptStep("cat; echo step=$DRAY_CURRENT_STEP_INDEX job=$DRAY_JOB_ID; echo token=$TOKEN >&2",
+                 R"(,"memory":33554432,"pidsLimit":64)") +
+      "," + scriptStep("cat") + "]}");
+  REQUIRE(dray.waitForJob(id) == "complete");
+  INFO(dray.log());
+  CHECK(dray.get("/jobs/" + id + "/output").body == "hello\nstep=0 job=" + id + "\n");
+  const auto lines = dray.logLines(id);
+  CHECK(std::count(lines.begin(), lines.end(), "token=***") == 1);  // masked in the log
+  for (const auto& line : lines) CHECK(line.find("s3cr3t-value") == std::string::npos);
 }
 
 TEST_CASE("stream mode refuses what needs a step to end or to start again, naming the step", "[e2e][stream]") {

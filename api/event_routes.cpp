@@ -13,6 +13,7 @@
 #include <Poco/NumberParser.h>
 
 #include "api/job_feed.hpp"
+#include "api/job_routes.hpp"
 #include "core/job_json.hpp"
 #include "core/job_state.hpp"
 
@@ -36,21 +37,6 @@ Response eventStreamResponse(std::shared_ptr<BodyProducer> stream) {
   response.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy in front must not hold events back
   response.stream = std::move(stream);
   return response;
-}
-
-// The job-level part of a record that a `state` event carries.
-Poco::JSON::Object stateObject(const core::JobView& job) {
-  Poco::JSON::Object state(Poco::JSON_PRESERVE_KEY_ORDER);
-  state.set("id", job.record.id);
-  state.set("name", job.record.name);
-  state.set("status", job.record.status);
-  state.set("state", job.state);
-  state.set("stepsCompleted", static_cast<Poco::UInt64>(job.record.completed_steps));
-  state.set("totalSteps", static_cast<Poco::UInt64>(job.record.total_steps));
-  state.set("createdAt", job.record.created_at);
-  state.set("startedAt", job.record.started_at);
-  state.set("finishedAt", job.record.finished_at);
-  return state;
 }
 
 std::string stateKey(const core::JobView& job) {
@@ -117,7 +103,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     const bool log_done = log_final_ && page_final_ && at_log_end_ && position_ == page_.size();
     if (steps_done && (!ended || log_done)) {
       if (statusKey(*job) != sent_state_) {
-        appendEvent(out, "state", core::toJsonText(stateObject(*job)));
+        appendEvent(out, "state", core::toJsonText(core::jobSummary(*job)));
         sent_state_ = statusKey(*job);
         sent_job_ = *job;
       }
@@ -156,7 +142,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     } else {
       completed_sent_ = job.record.completed_steps;
     }
-    appendEvent(out, "state", core::toJsonText(stateObject(shown)));
+    appendEvent(out, "state", core::toJsonText(core::jobSummary(shown)));
     sent_state_ = statusKey(shown);
     sent_job_ = shown;
   }
@@ -200,7 +186,7 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
       if (event.end && event.step.state == sdk::kStatusComplete) {
         // One more step done: the job's count as it was then (the record may be ahead).
         sent_job_.record.completed_steps = ++completed_sent_;
-        appendEvent(out, "state", core::toJsonText(stateObject(sent_job_)));
+        appendEvent(out, "state", core::toJsonText(core::jobSummary(sent_job_)));
       }
     }
     return true;
@@ -313,7 +299,7 @@ class AllJobsEventStream final : public BodyProducer, public std::enable_shared_
       sent = key;
       if (core::hasEnded(*job)) sent_.erase(id);  // keeps the map as small as the live jobs
       if (!status_.empty() && job->state != status_) continue;
-      appendEvent(out, "state", core::toJsonText(stateObject(*job)));
+      appendEvent(out, "state", core::toJsonText(core::jobSummary(*job)));
     }
     if (heartbeat && out.empty()) out = ": heartbeat\n\n";
     return out;
@@ -383,14 +369,7 @@ Response followJob(core::JobService& service, JobFeeds& feeds, const std::string
 }
 
 Response followAllJobs(core::JobService& service, core::JobWatch& watch, const Request& request) {
-  std::string status;
-  if (auto it = request.query.find("status"); it != request.query.end()) {
-    status = it->second;
-    static const std::unordered_set<std::string> known{"queued", "running", "complete", "error", "canceled"};
-    if (!known.count(status))
-      throw HttpError(400, "status must be queued, running, complete, error or canceled, got '" + status + "'");
-  }
-  auto stream = std::make_shared<AllJobsEventStream>(service, status);
+  auto stream = std::make_shared<AllJobsEventStream>(service, stateFilter(request));
   stream->follow(watch);
   return eventStreamResponse(std::move(stream));
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <unordered_set>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -21,6 +22,9 @@ namespace {
 
 using Poco::JSON::Array;
 using Poco::JSON::Object;
+
+constexpr std::size_t kDefaultPageJobs = 50;  // GET /jobs?status=S without limit
+constexpr std::size_t kMaxPageJobs = 1000;    // the largest page
 
 // A whole-number query parameter in [min, max], or nullopt when absent.
 std::optional<std::size_t> queryNumber(const Request& request, const std::string& name, std::size_t min,
@@ -60,13 +64,51 @@ Response createJob(core::JobService& service, core::JobRunner& runner, const Req
   }
 }
 
+// Whether `caller` may see the job: a user token sees only the jobs it created.
+bool visibleTo(const Caller& caller, const core::JobView& job) {
+  return caller.role != Role::kUser || job.record.creator == caller.name;
+}
+
+// GET /jobs?limit=N[&before=ID][&status=S]: job summaries newest first, from the job before
+// `before` on, and `next` (the cursor of the following page, null on the last). Reads the
+// records of the jobs it shows (and of those a filter skips), never all of them.
+Response listJobPage(core::JobService& service, const Request& request) {
+  const std::size_t limit = queryNumber(request, "limit", 1, kMaxPageJobs).value_or(kDefaultPageJobs);
+  const std::string status = stateFilter(request);
+  const std::vector<std::string> ids = service.list();  // oldest first
+  std::size_t end = ids.size();
+  if (auto it = request.query.find("before"); it != request.query.end() && !it->second.empty()) {
+    auto at = std::find(ids.begin(), ids.end(), it->second);
+    if (at == ids.end()) throw HttpError(400, "before must be the id of a listed job, got '" + it->second + "'");
+    end = static_cast<std::size_t>(at - ids.begin());
+  }
+  Array jobs;
+  Poco::Dynamic::Var next;  // null: no page after this one
+  std::string last_shown;
+  for (std::size_t i = end; i-- > 0;) {
+    auto job = service.find(ids[i]);
+    if (!job || !visibleTo(request.caller, *job) || (!status.empty() && job->state != status)) continue;
+    if (jobs.size() == limit) {
+      next = last_shown;
+      break;
+    }
+    jobs.add(core::jobSummary(*job));
+    last_shown = ids[i];
+  }
+  Object page(Poco::JSON_PRESERVE_KEY_ORDER);
+  page.set("jobs", jobs);
+  page.set("next", next);
+  return jsonResponse(200, page);
+}
+
 Response listJobs(core::JobService& service, const Request& request) {
+  if (request.query.count("limit") || request.query.count("before") || request.query.count("status"))
+    return listJobPage(service, request);
   Array jobs;
   for (const auto& id : service.list()) {
     if (request.caller.role == Role::kUser) {
-      // A user token sees only the jobs it created.
       auto job = service.find(id);
-      if (!job || job->record.creator != request.caller.name) continue;
+      if (!job || !visibleTo(request.caller, *job)) continue;
     }
     Object entry;
     entry.set("id", id);
@@ -189,6 +231,15 @@ Response deleteJob(core::JobService& service, const std::string& id) {
 }
 
 }  // namespace
+
+std::string stateFilter(const Request& request) {
+  auto it = request.query.find("status");
+  if (it == request.query.end()) return "";
+  static const std::unordered_set<std::string> known{"queued", "running", "complete", "error", "canceled"};
+  if (!known.count(it->second))
+    throw HttpError(400, "status must be queued, running, complete, error or canceled, got '" + it->second + "'");
+  return it->second;
+}
 
 void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner, core::JobWatch& watch) {
   router.setCreatorLookup([&service](const std::string& id) -> std::optional<std::string> {

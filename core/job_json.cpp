@@ -57,6 +57,20 @@ Poco::JSON::Object jobObject(const JobView& job) {
   return body;
 }
 
+Poco::JSON::Object jobSummary(const JobView& job) {
+  Poco::JSON::Object summary(Poco::JSON_PRESERVE_KEY_ORDER);
+  summary.set("id", job.record.id);
+  summary.set("name", job.record.name);
+  summary.set("status", job.record.status);
+  summary.set("state", job.state);
+  summary.set("stepsCompleted", static_cast<Poco::UInt64>(job.record.completed_steps));
+  summary.set("totalSteps", static_cast<Poco::UInt64>(job.record.total_steps));
+  summary.set("createdAt", job.record.created_at);
+  summary.set("startedAt", job.record.started_at);
+  summary.set("finishedAt", job.record.finished_at);
+  return summary;
+}
+
 Poco::JSON::Object stepObject(const sdk::StepRecord& step, std::size_t index) {
   Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
   entry.set("index", static_cast<Poco::UInt64>(index));

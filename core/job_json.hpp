@@ -13,6 +13,10 @@ namespace dray::core {
 /// then our additive fields and one entry per step. Live events' `end` sends the same.
 Poco::JSON::Object jobObject(const JobView& job);
 
+/// A job in short, as `state` events and job list pages show it: id, name, status, state,
+/// stepsCompleted, totalSteps, createdAt, startedAt, finishedAt.
+Poco::JSON::Object jobSummary(const JobView& job);
+
 /// A step as events show it: its index, the attempt, and the fields of the job's steps.
 Poco::JSON::Object stepObject(const sdk::StepRecord& step, std::size_t index);
 

@@ -117,3 +117,45 @@ TEST_CASE("invalid jobs are 400 and never stored", "[api][jobs]") {
   CHECK(api.call("POST", "/jobs", "not json").status == 400);
   CHECK(api.call("GET", "/jobs").body == "[]");
 }
+
+TEST_CASE("GET /jobs?limit pages job summaries newest first, with a next cursor and a status filter", "[api][jobs]") {
+  Api api;
+  std::vector<std::string> ids;  // oldest first
+  for (int i = 0; i < 5; ++i) ids.push_back(api.createHelloJob());
+  auto page = [&](const std::multimap<std::string, std::string>& query) {
+    auto answer = api.call("GET", "/jobs", "", query);
+    REQUIRE(answer.status == 200);
+    return Poco::JSON::Parser().parse(answer.body).extract<Poco::JSON::Object::Ptr>();
+  };
+  auto idsOf = [](const Poco::JSON::Object::Ptr& answer) {
+    std::vector<std::string> listed;
+    auto jobs = answer->getArray("jobs");
+    for (std::size_t i = 0; i < jobs->size(); ++i) listed.push_back(jobs->getObject(i)->getValue<std::string>("id"));
+    return listed;
+  };
+  auto first = page({{"limit", "2"}});
+  CHECK(idsOf(first) == std::vector<std::string>{ids[4], ids[3]});
+  REQUIRE(first->getValue<std::string>("next") == ids[3]);
+  auto summary = first->getArray("jobs")->getObject(0);
+  CHECK(summary->getValue<std::string>("name") == "hi");
+  CHECK(summary->getValue<std::string>("status") == "complete");
+  CHECK(summary->getValue<std::size_t>("stepsCompleted") == 1);
+  CHECK(summary->getValue<std::size_t>("totalSteps") == 1);
+  CHECK(summary->has("createdAt"));
+  CHECK(summary->has("finishedAt"));
+  auto second = page({{"limit", "2"}, {"before", ids[3]}});
+  CHECK(idsOf(second) == std::vector<std::string>{ids[2], ids[1]});
+  auto last = page({{"limit", "2"}, {"before", second->getValue<std::string>("next")}});
+  CHECK(idsOf(last) == std::vector<std::string>{ids[0]});
+  CHECK(last->isNull("next"));
+  CHECK(idsOf(page({{"status", "complete"}})).size() == 5);  // default page size 50
+  CHECK(idsOf(page({{"status", "running"}})).empty());
+  // The plain list stays exactly the original's.
+  CHECK(api.call("GET", "/jobs").body.starts_with(R"([{"id":")" + ids[0] + R"("})"));
+  CHECK(api.call("GET", "/jobs", "", {{"limit", "0"}}).status == 400);
+  CHECK(api.call("GET", "/jobs", "", {{"limit", "1001"}}).status == 400);
+  CHECK(api.call("GET", "/jobs", "", {{"status", "done"}}).status == 400);
+  auto unknown = api.call("GET", "/jobs", "", {{"limit", "2"}, {"before", "NOPE"}});
+  CHECK(unknown.status == 400);
+  CHECK(unknown.body.find("before must be the id of a listed job") != std::string::npos);
+}

@@ -98,6 +98,15 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
       ended_read_ = record.read;
       if (position_ == page_.size()) readPage();  // the page before may predate the last lines
     }
+    if (!ended && statusKey(*job) != sent_state_) {
+      // A job starts before its first step does: the state comes before the steps' events,
+      // however many changes this one read covers. Steps done are counted by their events.
+      core::JobView shown = *job;
+      shown.record.completed_steps = completed_sent_;
+      appendEvent(out, "state", core::toJsonText(core::jobSummary(shown)));
+      sent_state_ = statusKey(*job);
+      sent_job_ = std::move(shown);
+    }
     const bool steps_done = sendSteps(*job, *record.texts, out);
     while (out.size() < kPieceBytes && position_ < page_.size()) sendLine(out);
     const bool log_done = log_final_ && page_final_ && at_log_end_ && position_ == page_.size();

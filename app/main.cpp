@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@
 #include "api/health_routes.hpp"
 #include "api/job_routes.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/node_routes.hpp"
 #include "api/plugin_routes.hpp"
 #include "core/channel_set.hpp"
 #include "core/config.hpp"
@@ -23,6 +25,7 @@
 #include "core/job_runner.hpp"
 #include "core/job_service.hpp"
 #include "core/job_watch.hpp"
+#include "core/node_lease.hpp"
 #include "core/plugin_registry.hpp"
 #include "core/recovery.hpp"
 #include "core/spdlog_logger.hpp"
@@ -113,6 +116,32 @@ int run(int argc, char** argv) {
     webhooks.jobEnded(job.id, job.callback);
   };
   core::JobRunner runner(*storage, runtime, runner_options);
+  // This node's name, as GET /nodes shows it (refreshed at every lease renewal).
+  const std::string engine = core::envOr("DOCKER_HOST", "unix:///var/run/docker.sock");
+  auto node_info = [&config, &runner, &engine] {
+    Poco::JSON::Object info(Poco::JSON_PRESERVE_KEY_ORDER);
+    info.set("name", config.instance);
+    info.set("engine", engine);
+    info.set("workers", config.workers);
+    info.set("running", static_cast<Poco::UInt64>(runner.running()));
+    info.set("queued", static_cast<Poco::UInt64>(runner.queued()));
+    info.set("heartbeat", core::nowRfc3339());
+    info.set("version", std::string(sdk::kSdkVersion));
+    return core::toJsonText(info);
+  };
+  // Before recovery reaps this instance's containers: a second process with a live node's
+  // name must not start (it would reap that node's containers).
+  core::SpdlogLogger lease_logger(spdlog::default_logger());
+  std::optional<core::NodeLease> lease;
+  if (sdk::NodeRegistry* nodes = storage->nodes()) {
+    lease.emplace(
+        *nodes,
+        core::NodeLeaseOptions{config.instance, std::chrono::milliseconds(static_cast<long>(config.node_ttl * 1000)),
+                               node_info, [&runner](const std::string& why) { runner.stopRunning(why); }},
+        lease_logger);
+    spdlog::info("node '{}': lease taken ({} s, renewed every {} s)", config.instance, config.node_ttl,
+                 config.node_ttl / 3);
+  }
   const std::string started_at = core::nowRfc3339();
   std::jthread recovery([&] {  // joined on every path, also when start-up fails below
     core::recoverAfterRestart(
@@ -142,6 +171,7 @@ int run(int argc, char** argv) {
   api::addEventRoutes(router, service, watch);
   api::addHealthRoutes(router, *storage, *runtime, runner);
   api::addMetricsRoutes(router, runner, *runtime, webhooks, watch);
+  api::addNodeRoutes(router, storage->nodes(), node_info);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));

@@ -80,6 +80,7 @@ Config loadConfig(int argc, const char* const argv[], const std::string& default
   } catch (const ImageReferenceError& e) {
     throw std::invalid_argument(std::string("DRAY_ALLOWED_IMAGES: ") + e.what());
   }
+  config.node_ttl = parseSeconds("DRAY_NODE_TTL", envOr("DRAY_NODE_TTL", "10"), 1, 3600);
   config.stream_drain = parseSeconds("DRAY_STREAM_DRAIN", envOr("DRAY_STREAM_DRAIN", "5"), 0, 3600);
   config.stream_buffer = parseNumber("DRAY_STREAM_BUFFER", envOr("DRAY_STREAM_BUFFER", "262144"), 4096, 1ul << 30);
   config.output_limit = parseNumber("DRAY_OUTPUT_LIMIT", envOr("DRAY_OUTPUT_LIMIT", "8388608"), 0, 1ul << 32);
@@ -133,6 +134,7 @@ std::string usage() {
          "             DRAY_JOB_LOG_LIMIT, DRAY_MEMORY_LIMIT, DRAY_SPOOL_MEMORY, DRAY_MAX_BODY, REDIS_URL,\n"
          "             REDIS_PORT (see README.md)\n"
          "  DRAY_OUTPUT_LIMIT    bytes of the last step's output kept as the job's output (8388608)\n"
+         "  DRAY_NODE_TTL        s a node's lease on its DRAY_INSTANCE name lives unrenewed, on Redis (10)\n"
          "  DRAY_STREAM_BUFFER   bytes held between two steps of a stream-mode job (262144)\n"
          "  DRAY_STREAM_DRAIN    s the steps after a failed one get to end in stream mode (5)\n"
          "  DRAY_STEP_MEMORY, DRAY_STEP_CPUS, DRAY_STEP_PIDS_LIMIT  default and ceiling of each step's\n"

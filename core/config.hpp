@@ -36,6 +36,7 @@ struct Config {
   unsigned webhook_retries = 8;                    ///< DRAY_WEBHOOK_RETRIES: attempts after the first
   double webhook_timeout = 10;                     ///< DRAY_WEBHOOK_TIMEOUT: s per attempt
   std::vector<std::string> webhook_allowed_hosts;  ///< DRAY_WEBHOOK_ALLOWED_HOSTS: callback host globs
+  double node_ttl = 10;                            ///< DRAY_NODE_TTL: s a node's lease lives unrenewed (shared storage)
   double stream_drain = 5;                         ///< DRAY_STREAM_DRAIN: s later steps get after a failure
   std::size_t stream_buffer = 256u << 10;          ///< DRAY_STREAM_BUFFER: bytes between two streamed steps
 };

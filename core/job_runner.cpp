@@ -118,6 +118,15 @@ bool JobRunner::cancel(const std::string& id) {
   return true;
 }
 
+void JobRunner::stopRunning(const std::string& reason) {
+  std::vector<std::stop_source> to_stop;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, active] : running_) to_stop.push_back(stopLocked(active, reason, Status::kError));
+  }
+  for (auto& source : to_stop) source.request_stop();  // outside the lock: callbacks run here
+}
+
 void JobRunner::release() {
   {
     std::lock_guard lock(mutex_);

@@ -77,6 +77,9 @@ class JobRunner {
 
   /// Lets workers take jobs (after start-up recovery, when started with `held`).
   void release();
+  /// Stops every running job, which ends `error` with `reason` in its log (fencing: this
+  /// node lost its lease, so another may take its jobs). Queued jobs stay queued.
+  void stopRunning(const std::string& reason);
 
   /// Waits until the job is neither queued nor running. False on timeout.
   bool waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout);

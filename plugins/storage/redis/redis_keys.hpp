@@ -13,10 +13,12 @@ class RedisKeys {
  public:
   explicit RedisKeys(std::string prefix = "jobs") : prefix_(std::move(prefix)) {}
 
-  const std::string& jobs() const { return prefix_; }                              ///< list of job ids, oldest first
-  std::string job(const std::string& id) const { return prefix_ + ":" + id; }      ///< hash
-  std::string log(const std::string& id) const { return job(id) + ":log"; }        ///< list
-  std::string output(const std::string& id) const { return job(id) + ":output"; }  ///< string (fork)
+  const std::string& jobs() const { return prefix_; }                          ///< list of job ids, oldest first
+  std::string job(const std::string& id) const { return prefix_ + ":" + id; }  ///< hash
+  std::string node(const std::string& name) const { return prefix_ + ":nodes:" + name; }  ///< string: holder \n info
+  std::string nodePattern() const { return prefix_ + ":nodes:*"; }
+  std::string log(const std::string& id) const { return job(id) + ":log"; }                  ///< list
+  std::string output(const std::string& id) const { return job(id) + ":output"; }            ///< string (fork)
   std::string description(const std::string& id) const { return job(id) + ":description"; }  ///< string (ours)
   std::string steps(const std::string& id) const { return job(id) + ":steps"; }  ///< hash index -> JSON (ours)
 

@@ -131,4 +131,26 @@ end
 return 0
 )lua";
 
+/// Node leases: KEYS[1] the node's key, whose value is "<holder>\n<info>". ARGV[1] holder,
+/// ARGV[2] info, ARGV[3] time to live (ms). Acquire takes a free lease (or one the holder
+/// has already); renew only extends the holder's own. Both return 1 when the holder holds it.
+inline constexpr const char* kAcquireNodeScript = R"lua(
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. '\n' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '\n' .. ARGV[2], 'PX', ARGV[3])
+return 1
+)lua";
+inline constexpr const char* kRenewNodeScript = R"lua(
+local held = redis.call('GET', KEYS[1])
+if not held or string.sub(held, 1, #ARGV[1] + 1) ~= ARGV[1] .. '\n' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '\n' .. ARGV[2], 'PX', ARGV[3])
+return 1
+)lua";
+/// KEYS[1] the node's key, ARGV[1] holder: removed only if the holder holds it.
+inline constexpr const char* kReleaseNodeScript = R"lua(
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1] + 1) == ARGV[1] .. '\n' then redis.call('DEL', KEYS[1]) end
+return 1
+)lua";
+
 }  // namespace dray::plugins::storage::redis

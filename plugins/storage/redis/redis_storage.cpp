@@ -281,4 +281,57 @@ void RedisStorage::flush() {
   if (!writes_->flush()) logger_.warn("redis storage: Redis did not take queued writes in time; they stay queued");
 }
 
+bool RedisStorage::runLeaseScript(const char* script, const std::string& name, const std::string& holder,
+                                  const std::string& info, std::chrono::milliseconds ttl) {
+  Command command("EVAL");
+  command << script << "1" << keys_.node(name) << holder << info << std::to_string(ttl.count());
+  return pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
+                                options_.read_patience) == 1;
+}
+
+bool RedisStorage::acquire(const std::string& name, const std::string& holder, const std::string& info,
+                           std::chrono::milliseconds ttl) {
+  return runLeaseScript(kAcquireNodeScript, name, holder, info, ttl);
+}
+
+bool RedisStorage::renew(const std::string& name, const std::string& holder, const std::string& info,
+                         std::chrono::milliseconds ttl) {
+  return runLeaseScript(kRenewNodeScript, name, holder, info, ttl);
+}
+
+void RedisStorage::release(const std::string& name, const std::string& holder) {
+  Command command("EVAL");
+  command << kReleaseNodeScript << "1" << keys_.node(name) << holder;
+  pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); },
+                         options_.read_patience);
+}
+
+std::vector<std::pair<std::string, std::string>> RedisStorage::list() {
+  // SCAN, not KEYS: a large keyspace is walked in slices without blocking Redis.
+  std::vector<std::string> keys;
+  std::string cursor = "0";
+  do {
+    Command scan("SCAN");
+    scan << cursor << "MATCH" << keys_.nodePattern() << "COUNT"
+         << "1000";
+    Array reply =
+        pool_.run<Array>([&](RedisConnection& client) { return client.execute<Array>(scan); }, options_.read_patience);
+    cursor = reply.get<BulkString>(0).value();
+    for (const auto& key : strings(reply.get<Array>(1))) keys.push_back(key);
+  } while (cursor != "0");
+  std::vector<std::pair<std::string, std::string>> nodes;
+  if (keys.empty()) return nodes;
+  Command get("MGET");
+  for (const auto& key : keys) get << key;
+  const std::vector<std::string> values = strings(
+      pool_.run<Array>([&](RedisConnection& client) { return client.execute<Array>(get); }, options_.read_patience));
+  const std::size_t prefix = keys_.node("").size();
+  for (std::size_t i = 0; i < keys.size() && i < values.size(); ++i) {
+    const auto newline = values[i].find('\n');
+    if (newline == std::string::npos) continue;  // expired between SCAN and MGET (nil), or not ours
+    nodes.emplace_back(keys[i].substr(prefix), values[i].substr(newline + 1));
+  }
+  return nodes;
+}
+
 }  // namespace dray::plugins::storage::redis

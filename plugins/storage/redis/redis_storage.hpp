@@ -34,7 +34,7 @@ struct RedisStorageOptions {
 /// write-behind queue (batched, ordered, kept while Redis is away); creation and reads are
 /// synchronous. With a TTL (DRAY_KEY_TTL) every write renews the expiry of all the job's keys.
 /// Thread-safe.
-class RedisStorage final : public sdk::Storage {
+class RedisStorage final : public sdk::Storage, public sdk::NodeRegistry {
  public:
   /// Connects and PINGs; throws sdk::StorageError if Redis does not answer within
   /// `options.startup_wait`.
@@ -65,8 +65,19 @@ class RedisStorage final : public sdk::Storage {
   /// Changes are announced on each job's change channel (RedisKeys::changeChannel) by the
   /// scripts that make them; the first watcher starts a listener on them.
   bool watchChanges(sdk::ChangeWatcher watcher) override;
+  /// Node leases are the strings `<prefix>:nodes:<name>` ("<holder>\n<info>", with a TTL).
+  sdk::NodeRegistry* nodes() override { return this; }
+  bool acquire(const std::string& name, const std::string& holder, const std::string& info,
+               std::chrono::milliseconds ttl) override;
+  bool renew(const std::string& name, const std::string& holder, const std::string& info,
+             std::chrono::milliseconds ttl) override;
+  void release(const std::string& name, const std::string& holder) override;
+  std::vector<std::pair<std::string, std::string>> list() override;
 
  private:
+  bool runLeaseScript(const char* script, const std::string& name, const std::string& holder, const std::string& info,
+                      std::chrono::milliseconds ttl);
+
   // Milliseconds on Redis's clock by which a create or delete must have run, or never.
   std::string deadline() const;
 

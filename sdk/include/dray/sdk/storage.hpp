@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dray/sdk/nodes.hpp"
 #include "dray/sdk/plugin.hpp"
 #include "dray/sdk/types.hpp"
 
@@ -92,6 +93,9 @@ class DRAY_SDK_API Storage : public Plugin {
   }
   /// Makes every appended line durable and readable. Default: nothing to do.
   virtual void flush() {}
+  /// Node leases, for a storage several dray processes share; null (the default) for one
+  /// that belongs to one process (memory), which is then the only node.
+  virtual NodeRegistry* nodes() { return nullptr; }
 
   /// Registers the watcher (replacing any earlier one) told about every change of every job
   /// made through this storage, and, for a shared backend, through other hosts' storages

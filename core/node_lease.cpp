@@ -1,0 +1,80 @@
+#include "core/node_lease.hpp"
+
+#include <Poco/UUIDGenerator.h>
+
+namespace dray::core {
+namespace {
+using Clock = std::chrono::steady_clock;
+}  // namespace
+
+NodeLease::NodeLease(sdk::NodeRegistry& registry, NodeLeaseOptions options, sdk::Logger& logger)
+    : registry_(registry), options_(std::move(options)), logger_(logger),
+      holder_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()) {
+  // A lease left by a run of this node that did not stop cleanly (kill -9, a crash) ends
+  // within one ttl; one still held after that is renewed by a live node.
+  const auto patience = options_.ttl + options_.ttl / 3;
+  const auto give_up = Clock::now() + patience;
+  bool held = registry_.acquire(options_.name, holder_, options_.info(), options_.ttl);
+  if (!held) {
+    logger_.warn("node lease on '" + options_.name + "' is held: waiting up to " + std::to_string(patience.count()) +
+                 " ms for it to end (a run of this node that did not stop cleanly leaves one behind)");
+  }
+  while (!held && Clock::now() < give_up) {
+    std::this_thread::sleep_for(options_.ttl / 10);
+    held = registry_.acquire(options_.name, holder_, options_.info(), options_.ttl);
+  }
+  if (!held) {
+    throw NodeNameTaken("another dray node named '" + options_.name +
+                        "' is alive on this storage (its lease is renewed): give this one another DRAY_INSTANCE, "
+                        "or stop that one");
+  }
+  renewer_ = std::thread([this] { renewLoop(); });
+}
+
+NodeLease::~NodeLease() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  renewer_.join();
+  try {
+    registry_.release(options_.name, holder_);
+  } catch (const std::exception& e) {
+    logger_.warn(std::string("node lease: could not release it (it ends by itself): ") + e.what());
+  }
+}
+
+void NodeLease::renewLoop() {
+  auto renewed_at = Clock::now();
+  bool fenced = false;
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, options_.ttl / 3, [this] { return stopping_; })) {
+    lock.unlock();
+    bool held = false;
+    std::string failure;
+    try {
+      // Once fenced, the name must be free again: another node may have taken it meanwhile.
+      held = fenced ? registry_.acquire(options_.name, holder_, options_.info(), options_.ttl)
+                    : registry_.renew(options_.name, holder_, options_.info(), options_.ttl);
+      if (!held) failure = "it is not ours any more";
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (held) {
+      if (fenced) logger_.info("node lease on '" + options_.name + "' taken again");
+      renewed_at = Clock::now();
+      fenced = false;
+    } else {
+      logger_.warn("node lease on '" + options_.name + "' not renewed: " + failure);
+      if (!fenced && Clock::now() - renewed_at >= options_.ttl) {
+        fenced = true;
+        options_.on_lost("dray: node " + options_.name + " lost its lease (" + failure +
+                         "); its running jobs were stopped so that no job runs on two nodes");
+      }
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace dray::core

@@ -1,6 +1,8 @@
 // Issue 17 (part): node leases. Real dray processes on a real redis-server.
 #include <unistd.h>
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include <Poco/JSON/Parser.h>
 #include <catch2/catch.hpp>
@@ -83,4 +85,25 @@ TEST_CASE("a graceful stop gives the lease up at once", "[e2e][nodes][redis]") {
 TEST_CASE("with memory storage GET /nodes lists this node alone", "[e2e][nodes]") {
   DrayProcess dray(EnvMap{{"DRAY_STORAGE", "memory"}, {"DRAY_INSTANCE", "solo-" + std::to_string(::getpid())}});
   CHECK(nodeNames(dray) == std::vector<std::string>{"solo-" + std::to_string(::getpid())});
+}
+
+TEST_CASE("a node whose Redis is paused past DRAY_NODE_TTL stops its running jobs, then takes its lease again",
+          "[e2e][nodes][redis]") {
+  RedisServer redis;
+  const std::string name = "node-fence-" + std::to_string(::getpid());
+  DrayProcess dray(nodeEnv(redis, name));  // TTL 2 s
+  const std::string id = dray.submit(
+      R"({"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"sleep 3600"}]}]})");
+  REQUIRE(waitUntil([&] { return !dray::test::containersOfJob(id, "running").empty(); }, 60s, 100ms));
+  redis.pause();
+  std::this_thread::sleep_for(3500ms);  // longer than the TTL: the lease may be another node's now
+  redis.resume();
+  REQUIRE(dray.waitForJob(id, 60s) == "error");
+  const auto lines = dray.logLines(id);
+  CHECK(std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+    return line.find("node " + name + " lost its lease") != std::string::npos;
+  }));
+  CHECK(waitUntil([&] { return dray::test::containersOfJob(id).empty(); }, 30s));
+  REQUIRE(waitUntil([&] { return nodeNames(dray) == std::vector<std::string>{name}; }, 10s, 100ms));  // taken again
+  CHECK(dray.running());
 }

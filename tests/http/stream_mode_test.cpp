@@ -137,6 +137,22 @@ TEST_CASE("stream mode: a middle step that fails ends the job in error naming it
   CHECK(waitUntil([&] { return containersOfJob(id).empty(); }, 30s));
 }
 
+TEST_CASE("stream mode: a step past its timeout fails the job, named with its timeout", "[e2e][stream]") {
+  DrayProcess dray(dray::test::EnvMap{{"DRAY_STREAM_DRAIN", "1"}});
+  const std::string id =
+      dray.submit(streamJob({scriptStep("echo start"), scriptStep("cat; sleep 3600", R"(,"timeout":1)")}));
+  REQUIRE(dray.waitForJob(id, 60s) == "error");
+  INFO(dray.log());
+  auto job = dray.get("/jobs/" + id).json();
+  CHECK(stepStates(job) == std::vector<std::string>{"complete", "error"});
+  CHECK(job->getValue<std::size_t>("stepsCompleted") == 1);
+  const auto lines = dray.logLines(id);
+  CHECK(std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+    return line.find("step 2") != std::string::npos && line.find("failed: timed out after 1 s") != std::string::npos;
+  }));
+  CHECK(waitUntil([&] { return containersOfJob(id).empty(); }, 30s));
+}
+
 TEST_CASE("stream mode: the stderr channel and delimiters apply on the fly, as in sequential mode", "[e2e][stream]") {
   DrayProcess dray;
   const std::vector<std::string> steps{

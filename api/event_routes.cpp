@@ -110,16 +110,14 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
     const bool steps_done = sendSteps(*job, *record.texts, out);
     while (out.size() < kPieceBytes && position_ < page_.size()) sendLine(out);
     const bool log_done = log_final_ && page_final_ && at_log_end_ && position_ == page_.size();
-    if (steps_done && (!ended || log_done)) {
+    if (ended && steps_done && log_done) {  // the final state (a live one was sent above), then `end`
       if (statusKey(*job) != sent_state_) {
         appendEvent(out, "state", core::toJsonText(core::jobSummary(*job)));
         sent_state_ = statusKey(*job);
         sent_job_ = *job;
       }
-      if (ended) {
-        appendEvent(out, "end", record.texts->get("end", [&] { return core::toJsonText(core::jobObject(*job)); }));
-        done_ = true;
-      }
+      appendEvent(out, "end", record.texts->get("end", [&] { return core::toJsonText(core::jobObject(*job)); }));
+      done_ = true;
     }
     if (heartbeat_due_.exchange(false) && out.empty()) out = ": heartbeat\n\n";
     return out;  // empty: nothing yet, wait for notice()

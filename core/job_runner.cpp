@@ -5,16 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include "core/job_log.hpp"
+#include "core/step_text.hpp"
 #include "dray/sdk/errors.hpp"
 
 namespace dray::core {
 namespace {
-
-std::string seconds(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g s", value);
-  return text;
-}
 
 template <typename TimePoint>
 TimePoint after(TimePoint now, double seconds) {
@@ -211,11 +206,11 @@ void JobRunner::watchdogLoop() {
     for (auto& [id, active] : running_) {
       if (active.stopped) continue;
       if (now >= active.job_deadline) {
-        to_stop.push_back(
-            stopLocked(active, "job deadline of " + seconds(active.job_deadline_seconds) + " passed", Status::kError));
+        to_stop.push_back(stopLocked(
+            active, "job deadline of " + describeSeconds(active.job_deadline_seconds) + " passed", Status::kError));
       } else if (now >= active.step_deadline) {
         // Only the attempt: a step with retries left tries again.
-        active.attempt_timed_out = "timed out after " + seconds(active.step_timeout);
+        active.attempt_timed_out = "timed out after " + describeSeconds(active.step_timeout);
         active.step_deadline = Clock::time_point::max();
         to_stop.push_back(active.attempt);
       } else {

@@ -19,12 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string decimal(double value, const char* format = "%g") {
-  char text[32];
-  std::snprintf(text, sizeof text, format, value);
-  return text;
-}
-
 // The step as attempt `attempt` runs it: DRAY_CURRENT_STEP_ATTEMPT says which one, unless
 // the step's own environment set that name (the step's own variables always win).
 ResolvedStep forAttempt(const ResolvedStep& step, unsigned attempt) {
@@ -169,7 +163,7 @@ Status StepPipeline::runInOrder(const ResolvedJob& job, JobControl& control, Job
         const double delay = backoffBefore(step, attempt);
         const std::string why = out_of_memory ? "out of memory" : failure;
         job_log.warn(step_number + " attempt " + std::to_string(attempt + 1) + "/" + std::to_string(attempts) +
-                     " after " + why + ", next in " + decimal(delay) + " s");
+                     " after " + why + ", next in " + describeSeconds(delay));
         spdlog::info("job {}: {} failed ({}), retrying in {} s", job.id, describeStep(step), failure, delay);
         recordStep(job, step, Status::kError, exit_code, started_at, attempt, log_from);
         metrics_.stepRetried();

@@ -42,12 +42,6 @@ struct StreamedStep {
   std::string failure;  // empty: exited 0
 };
 
-std::string seconds(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
-}
-
 }  // namespace
 
 Status StepPipeline::runTogether(const ResolvedJob& job, JobControl& control, JobLogger& job_log,
@@ -157,7 +151,7 @@ Status StepPipeline::runTogether(const ResolvedJob& job, JobControl& control, Jo
       } else {
         state = Status::kError;
         if (step.stopped_by == StoppedBy::kTimeout)
-          step.failure = "timed out after " + seconds(job.steps[k].timeout) + " s";
+          step.failure = "timed out after " + describeSeconds(job.steps[k].timeout);
         if (step.out_of_memory) {
           step.failure = "killed: out of memory (limit " + describeMemory(job.steps[k].spec.resources.memory) + ")";
         }

@@ -1,7 +1,9 @@
 #pragma once
 
-// How the job log and the process log name a step and its limits (both pipelines).
+// How the job log and the process log name a step, its limits and durations (both
+// pipelines and the runner).
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "core/job_resolver.hpp"
@@ -14,6 +16,16 @@ inline std::string describeStep(const ResolvedStep& step) {
   if (!step.spec.name.empty()) text += " \"" + step.spec.name + "\"";
   return text + " (" + step.source + ")";
 }
+
+/// `value` printed with `format` ("%g": 1.5, 300, 0.25).
+inline std::string decimal(double value, const char* format = "%g") {
+  char text[32];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+/// Seconds as the job log says them: "1.5 s".
+inline std::string describeSeconds(double seconds) { return decimal(seconds) + " s"; }
 
 /// A memory limit as a person reads it.
 inline std::string describeMemory(std::int64_t bytes) {

@@ -1,5 +1,5 @@
 # Dray as a container: a build stage on Debian bookworm with the -dev packages, and a final
-# stage from scratch holding only dray, its plugins and the shared libraries they load.
+# stage from scratch holding only dray, its plugins, its web UI and the shared libraries they load.
 #
 #   scripts/build-image.sh      # also makes debian:bookworm offline when no registry is reachable
 #   docker run -d --name dray -v /var/run/docker.sock:/var/run/docker.sock -p 3000:3000 dray
@@ -17,12 +17,15 @@ COPY core core
 COPY api api
 COPY app app
 COPY plugins plugins
+COPY ui ui
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DDRAY_BUILD_TESTS=OFF \
  && cmake --build /build -j "$(nproc)" \
  && cmake --install /build --prefix /opt/dray --strip
 # Gather the executable, the plugins and exactly the shared libraries they need.
 COPY scripts/collect-runtime.sh /usr/local/bin/
-RUN collect-runtime.sh /rootfs /opt/dray/bin/dray /opt/dray/lib/dray/plugins/*.so
+RUN collect-runtime.sh /rootfs /opt/dray/bin/dray /opt/dray/lib/dray/plugins/*.so \
+ && mkdir -p /rootfs/opt/dray/share/dray \
+ && cp -a /opt/dray/share/dray/ui /rootfs/opt/dray/share/dray/
 
 FROM scratch
 COPY --from=build /rootfs /

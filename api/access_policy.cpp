@@ -6,6 +6,8 @@ const std::vector<RouteAccess>& routeAccessTable() {
   static const std::vector<RouteAccess> table = {
       {"GET", "/healthz", Access::kPublic, false},
       {"GET", "/ui/{file}", Access::kPublic, false},  // static files of the web UI: no data in them
+      {"GET", "/ui", Access::kPublic, false},         // the UI's index page
+      {"GET", "/", Access::kPublic, false},           // sends browsers to /ui/, 404 to others
       {"GET", "/metrics", Access::kMetrics, false},
       {"GET", "/plugins", Access::kRead, false},
       {"GET", "/nodes", Access::kRead, false},
@@ -16,6 +18,7 @@ const std::vector<RouteAccess>& routeAccessTable() {
       {"DELETE", "/jobs/{id}", Access::kWrite, true},
       {"GET", "/jobs/{id}/log", Access::kRead, true},
       {"GET", "/jobs/{id}/output", Access::kRead, true},
+      {"GET", "/jobs/{id}/definition", Access::kRead, true},
       {"GET", "/jobs/{id}/events", Access::kRead, true},
       {"POST", "/jobs/{id}/cancel", Access::kWrite, true},
   };

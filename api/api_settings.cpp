@@ -35,7 +35,8 @@ bool isLoopbackAddress(const std::string& address) {
   return Poco::Net::IPAddress::tryParse(address, ip) && ip.isLoopback();
 }
 
-ApiSettings loadApiSettings(std::uint16_t port, std::size_t max_body, unsigned handler_threads) {
+ApiSettings loadApiSettings(std::uint16_t port, std::size_t max_body, unsigned handler_threads,
+                            const std::string& default_ui_dir) {
   ApiSettings settings;
   FrontOptions& front = settings.front;
   front.port = port;
@@ -65,6 +66,7 @@ ApiSettings loadApiSettings(std::uint16_t port, std::size_t max_body, unsigned h
   }
   settings.tokens = TokenStore::load(core::envOr("DRAY_TOKEN", ""), core::envOr("DRAY_TOKENS_FILE", ""));
   settings.metrics_public = readFlag("DRAY_METRICS_PUBLIC");
+  settings.ui_dir = core::envOr("DRAY_UI_DIR", default_ui_dir);
   return settings;
 }
 

@@ -11,6 +11,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/NumberParser.h>
+#include <Poco/String.h>
 
 #include "api/event_routes.hpp"
 #include "api/json_shape.hpp"
@@ -72,9 +73,18 @@ bool visibleTo(const Caller& caller, const core::JobView& job) {
 // GET /jobs?limit=N[&before=ID][&status=S]: job summaries newest first, from the job before
 // `before` on, and `next` (the cursor of the following page, null on the last). Reads the
 // records of the jobs it shows (and of those a filter skips), never all of them.
+// `name`: keeps jobs whose name contains it, ignoring case (lower-cased here).
+std::string nameFilter(const Request& request) {
+  const auto it = request.query.find("name");
+  if (it == request.query.end()) return "";
+  if (it->second.size() > 256) throw HttpError(400, "name must be at most 256 bytes");
+  return Poco::toLower(it->second);
+}
+
 Response listJobPage(core::JobService& service, const Request& request) {
   const std::size_t limit = queryNumber(request, "limit", 1, kMaxPageJobs).value_or(kDefaultPageJobs);
   const std::string status = stateFilter(request);
+  const std::string name = nameFilter(request);
   const std::vector<std::string> ids = service.list();  // oldest first
   std::size_t end = ids.size();
   if (auto it = request.query.find("before"); it != request.query.end() && !it->second.empty()) {
@@ -88,6 +98,7 @@ Response listJobPage(core::JobService& service, const Request& request) {
   for (std::size_t i = end; i-- > 0;) {
     auto job = service.find(ids[i]);
     if (!job || !visibleTo(request.caller, *job) || (!status.empty() && job->state != status)) continue;
+    if (!name.empty() && Poco::toLower(job->record.name).find(name) == std::string::npos) continue;
     if (jobs.size() == limit) {
       next = last_shown;
       break;
@@ -102,7 +113,8 @@ Response listJobPage(core::JobService& service, const Request& request) {
 }
 
 Response listJobs(core::JobService& service, const Request& request) {
-  if (request.query.count("limit") || request.query.count("before") || request.query.count("status"))
+  if (request.query.count("limit") || request.query.count("before") || request.query.count("status") ||
+      request.query.count("name"))
     return listJobPage(service, request);
   Array jobs;
   for (const auto& id : service.list()) {
@@ -210,6 +222,14 @@ Response getOutput(core::JobService& service, const std::string& id) {
   return Response{200, std::move(*output), "application/octet-stream", {}};
 }
 
+// The job as it was submitted and stored: the 201 echo, with secret values as "***".
+Response getDefinition(core::JobService& service, const std::string& id) {
+  auto job = service.find(id);
+  if (!job) noSuchJob(id);
+  if (job->record.description.empty()) throw HttpError(404, "job " + id + " has no stored definition");
+  return Response{200, std::move(job->record.description), "application/json", {}};
+}
+
 Response cancelJob(core::JobService& service, const std::string& id) {
   switch (service.cancel(id)) {
     case core::CancelOutcome::kUnknownJob:
@@ -261,6 +281,8 @@ void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& ru
              [&service](const Request& r, const PathParams& p) { return getLog(service, p[0], r); });
   router.add("GET", "/jobs/{id}/output",
              [&service](const Request&, const PathParams& p) { return getOutput(service, p[0]); });
+  router.add("GET", "/jobs/{id}/definition",
+             [&service](const Request&, const PathParams& p) { return getDefinition(service, p[0]); });
 }
 
 }  // namespace dray::api

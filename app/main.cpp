@@ -19,6 +19,7 @@
 #include "api/metrics_routes.hpp"
 #include "api/node_routes.hpp"
 #include "api/plugin_routes.hpp"
+#include "api/ui_routes.hpp"
 #include "core/channel_set.hpp"
 #include "core/config.hpp"
 #include "core/job_json.hpp"
@@ -42,6 +43,11 @@ using namespace dray;
 std::string defaultPluginDir() {
   // bin/dray next to lib/dray/plugins, in the build tree and in the install tree alike.
   return (boost::dll::program_location().parent_path().parent_path() / "lib" / "dray" / "plugins").string();
+}
+
+std::string defaultUiDir() {
+  // bin/dray next to share/dray/ui, in the build tree and in the install tree alike.
+  return (boost::dll::program_location().parent_path().parent_path() / "share" / "dray" / "ui").string();
 }
 
 void logPlugins(const core::PluginRegistry& registry) {
@@ -76,7 +82,9 @@ int run(int argc, char** argv) {
   // Read (and refuse) the API's settings before anything starts: a bad tokens file must
   // stop dray, not leave it running open.
   api::ApiSettings api_settings =
-      api::loadApiSettings(config.port, config.max_body, static_cast<unsigned>(config.workers) + 16);
+      api::loadApiSettings(config.port, config.max_body, static_cast<unsigned>(config.workers) + 16, defaultUiDir());
+  // Read now: a UI that cannot be served stops dray before anything starts.
+  auto ui_assets = std::make_shared<const api::UiAssets>(api::UiAssets::load(api_settings.ui_dir));
   if (api_settings.front.tls.enabled()) api::makeServerTlsContext(api_settings.front.tls);  // unusable files: stop now
 
   core::SpdlogLogger plugin_logger(spdlog::default_logger());
@@ -175,9 +183,15 @@ int run(int argc, char** argv) {
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
   api::addPluginRoutes(router, std::move(infos));
+  api::addUiRoutes(router, ui_assets);
   api::ApiServer server(router, api_settings.front);
   server.start();
   const auto& front = api_settings.front;
+  if (ui_assets->empty()) {
+    spdlog::info("web UI: none ({} has no files; DRAY_UI_DIR)", api_settings.ui_dir);
+  } else {
+    spdlog::info("web UI: {} files from {}, at /ui/", ui_assets->size(), api_settings.ui_dir);
+  }
   spdlog::info(
       "dray listening on port {} of {} ({}), {}", server.port(), front.listen_address,
       front.tls.enabled() ? (front.tls.client_ca_file.empty() ? "https" : "https, client certificates required")

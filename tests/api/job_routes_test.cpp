@@ -159,3 +159,41 @@ TEST_CASE("GET /jobs?limit pages job summaries newest first, with a next cursor 
   CHECK(unknown.status == 400);
   CHECK(unknown.body.find("before must be the id of a listed job") != std::string::npos);
 }
+
+TEST_CASE("GET /jobs?name keeps jobs whose name contains it, ignoring case", "[api][jobs]") {
+  Api api;
+  for (const char* name : {"Nightly Build", "report", "build docs"}) {
+    REQUIRE(
+        api.call("POST", "/jobs", std::string(R"({"name":")") + name + R"(","steps":[{"source":"hello"}]})").status ==
+        201);
+  }
+  auto names = [&](const std::string& filter) {
+    auto page = Poco::JSON::Parser()
+                    .parse(api.call("GET", "/jobs", "", {{"name", filter}}).body)
+                    .extract<Poco::JSON::Object::Ptr>();
+    std::vector<std::string> found;
+    for (const auto& job : *page->getArray("jobs"))
+      found.push_back(job.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("name"));
+    return found;
+  };
+  CHECK(names("BUILD") == std::vector<std::string>{"build docs", "Nightly Build"});
+  CHECK(names("port") == std::vector<std::string>{"report"});
+  CHECK(names("nothing like it").empty());
+  CHECK(api.call("GET", "/jobs", "", {{"name", std::string(257, 'x')}}).status == 400);
+}
+
+TEST_CASE("GET /jobs/{id}/definition answers the job as stored, secrets masked", "[api][jobs]") {
+  Api api;
+  auto created = api.call("POST", "/jobs",
+                          R"({"name":"s","secrets":[{"variable":"KEY","value":"k-1234567890"}],)"
+                          R"("environment":[{"variable":"A","value":"1"}],"steps":[{"source":"hello"}]})");
+  REQUIRE(created.status == 201);
+  const std::string id =
+      Poco::JSON::Parser().parse(created.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("id");
+  auto definition = api.call("GET", "/jobs/" + id + "/definition");
+  CHECK(definition.status == 200);
+  CHECK(definition.body == created.body);
+  CHECK_THAT(definition.body, Catch::Contains(R"({"variable":"KEY","value":"***"})"));
+  CHECK(definition.body.find("k-1234567890") == std::string::npos);
+  CHECK(api.call("GET", "/jobs/no-such-job/definition").status == 404);
+}

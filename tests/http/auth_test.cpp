@@ -112,7 +112,12 @@ TEST_CASE("every route answers each kind of caller as the role table says", "[ht
       {"POST", "/jobs/no-such-job/cancel", "", {401, 401, 404, 404, 404, 403}},
       {"DELETE", "/jobs/no-such-job", "", {401, 401, 404, 404, 404, 403}},
       {"GET", "/no/such/route", "", {401, 401, 404, 404, 404, 404}},
-      {"GET", "/ui/index.html", "", {401, 401, 404, 404, 404, 404}},  // in the table, not served yet
+      {"GET", job + "/definition", "", {401, 401, 200, 200, 404, 200}},
+      // The web UI's files hold no data: public, even to a wrong token.
+      {"GET", "/ui/index.html", "", {200, 200, 200, 200, 200, 200}},
+      {"GET", "/ui/", "", {200, 200, 200, 200, 200, 200}},
+      {"GET", "/ui/no-such-file.js", "", {404, 404, 404, 404, 404, 404}},
+      {"GET", "/", "", {404, 404, 404, 404, 404, 404}},  // not a browser: no redirect
       {"PUT", "/jobs", "", {401, 401, 405, 405, 405, 405}},
   };
   for (const auto& row : rows) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the dray image and runs it as users deploy it: Docker socket mounted, Redis
 # reachable (host network, Redis on 127.0.0.1; there is no bridge network here). Runs the
-# Word Job and a file-channel job, checks `docker stop` ends dray cleanly with no step
-# container left, and prints the image size.
+# Word Job and a file-channel job, checks the web UI is served and `docker stop` ends dray
+# cleanly with no step container left, and prints the image size.
 set -euo pipefail
 root="${1:?usage: image_test.sh <source dir>}"
 image="${DRAY_IMAGE:-dray:latest}"
@@ -38,6 +38,9 @@ docker run -d --name "$name" --network host -v /var/run/docker.sock:/var/run/doc
 url="http://127.0.0.1:$port"
 dray_wait_up "$url" || fail "dray in the container does not answer"
 docker logs "$name" 2>&1 | grep "storage 'redis'" >/dev/null || fail "REDIS_PORT did not select Redis storage"
+
+ui=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$url/ui/app.js")
+[ "$ui" = "200 text/javascript; charset=utf-8" ] || fail "the image serves no web UI at /ui/ ($ui)"
 
 word=$(dray_submit "$url" '{"name":"Word Job","steps":[{"source":"dray-test/randword","environment":[{"variable":"WORD_COUNT","value":"3"}]},{"source":"dray-test/upper"},{"source":"dray-test/reverse"}]}')
 [ "$(dray_wait_job "$url" "$word")" = complete ] || fail "Word Job did not complete"

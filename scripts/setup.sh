@@ -12,7 +12,7 @@ packages=(cmake g++ make libpoco-dev libboost-dev libboost-filesystem-dev libspd
 # the registry tests (a local docker-registry with htpasswd) and of the webhook tests (node,
 # for the Standard Webhooks reference verifier that the tests install from npm).
 if [ "${1:-}" = "--for-tests" ]; then
-  packages+=(clang clang-format libclang-rt-14-dev bsdextrautils docker-registry apache2-utils nodejs chromium)
+  packages+=(clang clang-format libclang-rt-14-dev bsdextrautils docker-registry apache2-utils nodejs chromium firefox-esr)
 fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -13,7 +13,9 @@ export const settings = {
   pluginPath: env('DRAY_PLUGIN_PATH', ''),
   uiDir: env('DRAY_UI_DIR', ''),
   screenshots: env('DRAY_UI_SCREENSHOTS', join(tmpdir(), 'dray-ui-screenshots')),
+  browser: env('DRAY_UI_BROWSER', 'chromium'),  // or firefox (Debian's firefox-esr, over WebDriver BiDi)
   chromium: env('CHROMIUM', '/usr/bin/chromium'),
+  firefox: env('FIREFOX', '/usr/bin/firefox-esr'),
 };
 
 export function check(condition, message) {
@@ -105,6 +107,36 @@ export function containersOfJob(id) {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=dray.job=${id}`]).toString().split('\n').filter(Boolean);
 }
 
+function launchBrowser(profile, downloads) {
+  if (settings.browser === 'firefox') {
+    return puppeteer.launch({
+      browser: 'firefox',
+      executablePath: settings.firefox,
+      headless: true,
+      userDataDir: profile,
+      extraPrefsFirefox: {
+        'browser.download.dir': downloads,
+        'browser.download.folderList': 2,
+        'browser.download.useDownloadDir': true,
+        'browser.download.always_ask_before_handling_new_types': false,
+        'browser.download.start_downloads_in_tmp_dir': false,
+        // No network here: nothing to update, report or fetch.
+        'app.update.enabled': false,
+        'datareporting.policy.dataSubmissionEnabled': false,
+        'network.captive-portal-service.enabled': false,
+      },
+    });
+  }
+  return puppeteer.launch({
+    executablePath: settings.chromium,
+    headless: true,
+    userDataDir: profile,
+    // The machine has no network: without these Chromium keeps trying to reach Google.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
 /**
  * Runs one UI test: `body({dray, page, browser, shot})` with a fresh dray (extraEnv) and a
  * fresh browser profile. Fails when the page logs a JavaScript error or an uncaught
@@ -117,14 +149,7 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
   const profile = mkdtempSync(join(tmpdir(), 'dray-chromium-'));
   const downloads = mkdtempSync(join(tmpdir(), 'dray-downloads-'));
   mkdirSync(settings.screenshots, { recursive: true });
-  const browser = await puppeteer.launch({
-    executablePath: settings.chromium,
-    headless: true,
-    userDataDir: profile,
-    // The machine has no network: without these Chromium keeps trying to reach Google.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  const browser = await launchBrowser(profile, downloads);
   const scriptErrors = [];
   const networkNotices = [];
   const expectedStatuses = new Set();
@@ -141,11 +166,14 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
     });
     page.on('requestfailed', (request) => {
       // Streams the page closes itself end as aborted requests: not failures.
-      if (request.failure()?.errorText !== 'net::ERR_ABORTED') scriptErrors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+      if (!/ERR_ABORTED|NS_BINDING_ABORTED/.test(request.failure()?.errorText || '')) scriptErrors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
     });
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true });
-    const shot = async (file) => page.screenshot({ path: join(settings.screenshots, file), fullPage: true });
+    if (settings.browser === 'chromium') {
+      const cdp = await page.createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true });
+    }
+    const prefix = settings.browser === 'chromium' ? '' : `${settings.browser}-`;
+    const shot = async (file) => page.screenshot({ path: join(settings.screenshots, prefix + file), fullPage: true });
     const expectStatus = (status) => expectedStatuses.add(String(status));
     await body({ dray, page, browser, shot, downloads, expectStatus });
     await shot(`${name}.png`);
@@ -155,7 +183,7 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
     }
     if (scriptErrors.length) throw new Error(`the page reported errors:\n  ${scriptErrors.join('\n  ')}`);
   } catch (error) {
-    if (page) await page.screenshot({ path: join(settings.screenshots, `${name}-failed.png`), fullPage: true }).catch(() => {});
+    if (page) await page.screenshot({ path: join(settings.screenshots, `${settings.browser}-${name}-failed.png`), fullPage: true }).catch(() => {});
     error.message += `\n--- dray's log (tail) ---\n${dray.output.split('\n').slice(-40).join('\n')}`;
     throw error;
   } finally {

@@ -1,5 +1,6 @@
 // The web UI in a real browser against the real dray and engine. One scenario per run:
 //   node ui_test.mjs <scenario>     (CTest runs each as "ui: <scenario>", label ui)
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { check, checkEqual, containersOfJob, readDownload, texts, uiTest, waitFor } from './harness.mjs';
 
@@ -218,6 +219,55 @@ const scenarios = {
     await page.$eval('#log', (n) => { n.scrollTop = n.scrollHeight / 2; });
     await waitFor('the middle in view', async () => (await texts(page, '.log-line')).includes('10000'));
   }),
+
+  // 10,000 jobs (written into Redis as a finished history, the original's schema): the page
+  // holds one page of them, pages on, and the name filter finds one among them all.
+  'many-jobs': async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' });
+    try {
+      await waitFor('redis-server', () => {
+        try {
+          return execFileSync('redis-cli', ['-p', String(port), 'PING'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() === 'PONG';
+        } catch { return false; }
+      }, 10000);
+      const commands = [];
+      const total = 10000;
+      for (let i = 1; i <= total; i += 1) {
+        const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+        const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+        const name = i === 7777 ? 'needle in the stack' : `history ${i}`;
+        const status = i % 10 === 0 ? 'error' : 'complete';
+        commands.push(`RPUSH jobs ${id}`,
+          `HSET jobs:${id} status ${status} totalSteps 1 completedSteps ${status === 'complete' ? 1 : 0} name "${name}" owner elsewhere createdAt ${at} startedAt ${at} finishedAt ${at} finishedIn 1.000`);
+      }
+      execFileSync('redis-cli', ['-p', String(port), '--pipe'], { input: `${commands.join('\n')}\n` });
+      await uiTest('many-jobs', async ({ dray, page }) => {
+        checkEqual((await dray.api('/jobs')).json.length, total, 'jobs in storage');
+        let began = Date.now();
+        await page.goto(`${dray.base}/ui/#/jobs`);
+        await waitFor('the first page', async () => (await page.$$('#jobs-body tr')).length === 100);
+        const firstPage = Date.now() - began;
+        checkEqual(await page.$eval('#jobs-body tr', (n) => n.dataset.id), '00000000-0000-4000-8000-000000010000', 'newest first');
+        began = Date.now();
+        await page.click('#load-more');
+        await waitFor('the second page', async () => (await page.$$('#jobs-body tr')).length === 200);
+        const secondPage = Date.now() - began;
+        checkEqual(await page.$eval('#jobs-body tr:last-child', (n) => n.dataset.id), '00000000-0000-4000-8000-000000009801', 'pages in order');
+        began = Date.now();
+        await page.type('#name-filter', 'needle');
+        await waitFor('the one match', async () => JSON.stringify(await texts(page, '#jobs-body td.name a')) === '["needle in the stack"]');
+        const filtered = Date.now() - began - 250;  // the filter waits 250 ms for typing to pause
+        await page.$eval('#name-filter', (n) => { n.value = ''; n.dispatchEvent(new Event('input')); });
+        await page.select('#status-filter', 'error');
+        await waitFor('a page of failed jobs', async () => (await page.$$('#jobs-body .badge.state-error')).length === 100);
+        console.log(`many-jobs: first page ${firstPage} ms, next page ${secondPage} ms, name filter over ${total} jobs ${filtered} ms`);
+      }, { env: { DRAY_STORAGE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}` } });
+    } finally {
+      redis.kill('SIGTERM');
+    }
+  },
 
   // Plugins, health and a few numbers.
   system: () => uiTest('system', async ({ dray, page }) => {

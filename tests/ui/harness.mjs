@@ -3,6 +3,7 @@
 // JavaScript error that reaches the console, and saves a screenshot per test.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
@@ -102,6 +103,48 @@ export class Dray {
   }
 }
 
+/**
+ * A TCP proxy in front of dray whose open connections a test can cut (cut()), as a flaky
+ * network or a restarted load balancer would: the page must reconnect and resume.
+ */
+export class CuttingProxy {
+  constructor(targetPort) {
+    this.targetPort = targetPort;
+    this.pairs = new Set();
+    this.server = createServer((client) => {
+      const upstream = connect(this.targetPort, '127.0.0.1');
+      const pair = [client, upstream];
+      this.pairs.add(pair);
+      const drop = () => { client.destroy(); upstream.destroy(); this.pairs.delete(pair); };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  }
+
+  start() {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
+      this.port = this.server.address().port;
+      resolve(this);
+    }));
+  }
+
+  /** Resets every open connection. */
+  cut() {
+    for (const [client, upstream] of this.pairs) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  close() {
+    this.cut();
+    this.server.close();
+  }
+}
+
 /** Container ids the engine still has for a job (dray labels every container it creates). */
 export function containersOfJob(id) {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=dray.job=${id}`]).toString().split('\n').filter(Boolean);
@@ -144,8 +187,10 @@ function launchBrowser(profile, downloads) {
  * provokes on purpose (a 400, a 401) are network notices, not script errors: they are
  * collected apart and each must be one the test expected (`expectStatus`).
  */
-export async function uiTest(name, body, { env: extraEnv = {}, viewport = { width: 1280, height: 900 } } = {}) {
+export async function uiTest(name, body, { env: extraEnv = {}, viewport = { width: 1280, height: 900 }, proxy = false } = {}) {
   const dray = await new Dray(extraEnv).start();
+  const cutter = proxy ? await new CuttingProxy(dray.port).start() : null;
+  if (cutter) dray.pageBase = `http://127.0.0.1:${cutter.port}`;
   const profile = mkdtempSync(join(tmpdir(), 'dray-chromium-'));
   const downloads = mkdtempSync(join(tmpdir(), 'dray-downloads-'));
   mkdirSync(settings.screenshots, { recursive: true });
@@ -153,6 +198,7 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
   const scriptErrors = [];
   const networkNotices = [];
   const expectedStatuses = new Set();
+  const expectedFailures = [];  // URL patterns whose failed loads the test provokes
   let page;
   try {
     page = await browser.newPage();
@@ -161,11 +207,12 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
       const text = message.text();
-      if (/^Failed to load resource: the server responded with a status of (\d+)/.test(text)) networkNotices.push(text);
+      if (/^Failed to load resource: /.test(text)) networkNotices.push(text);
       else scriptErrors.push(`console: ${text}`);
     });
     page.on('requestfailed', (request) => {
       // Streams the page closes itself end as aborted requests: not failures.
+      if (expectedFailures.some((pattern) => pattern.test(request.url()))) return;
       if (!/ERR_ABORTED|NS_BINDING_ABORTED/.test(request.failure()?.errorText || '')) scriptErrors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
     });
     if (settings.browser === 'chromium') {
@@ -175,11 +222,13 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
     const prefix = settings.browser === 'chromium' ? '' : `${settings.browser}-`;
     const shot = async (file) => page.screenshot({ path: join(settings.screenshots, prefix + file), fullPage: true });
     const expectStatus = (status) => expectedStatuses.add(String(status));
-    await body({ dray, page, browser, shot, downloads, expectStatus });
+    const expectFailure = (pattern) => expectedFailures.push(pattern);
+    await body({ dray, page, browser, shot, downloads, expectStatus, expectFailure, cutter });
     await shot(`${name}.png`);
     for (const notice of networkNotices) {
-      const status = /status of (\d+)/.exec(notice)[1];
-      if (!expectedStatuses.has(status)) scriptErrors.push(`unexpected answer: ${notice}`);
+      const status = /status of (\d+)/.exec(notice);
+      const expected = status ? expectedStatuses.has(status[1]) : expectedFailures.length > 0;
+      if (!expected) scriptErrors.push(`unexpected failed load: ${notice}`);
     }
     if (scriptErrors.length) throw new Error(`the page reported errors:\n  ${scriptErrors.join('\n  ')}`);
   } catch (error) {
@@ -188,6 +237,7 @@ export async function uiTest(name, body, { env: extraEnv = {}, viewport = { widt
     throw error;
   } finally {
     await browser.close();
+    if (cutter) cutter.close();
     await dray.stop();
     rmSync(profile, { recursive: true, force: true });
     rmSync(downloads, { recursive: true, force: true });

@@ -220,6 +220,57 @@ const scenarios = {
     await waitFor('the middle in view', async () => (await texts(page, '.log-line')).includes('10000'));
   }),
 
+  // Without the event stream the jobs page polls, and says so.
+  polling: () => uiTest('polling', async ({ dray, page, expectFailure }) => {
+    expectFailure(/\/events$/);
+    await page.setRequestInterception(true);
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/events') request.abort('connectionrefused');
+      else request.continue();
+    });
+    await page.goto(`${dray.base}/ui/#/jobs`);
+    await waitFor('the polling note', async () => (await page.$eval('#live-state', (n) => n.textContent)) === 'polling');
+    const id = await dray.submit({ name: 'seen by polling', steps: [script('echo hi')] });
+    await page.waitForSelector(`#jobs-body tr[data-id="${id}"]`, { timeout: 10000 });
+    await waitFor('the job to show complete', async () =>
+      (await page.$eval(`#jobs-body tr[data-id="${id}"] .badge`, (n) => n.textContent)) === 'complete', 15000);
+  }),
+
+  // Connections cut while a log streams in: the page reconnects with Last-Event-ID and the
+  // log ends with every line once, in order.
+  resume: () => uiTest('resume', async ({ dray, page, cutter, expectFailure }) => {
+    expectFailure(/\/events$/);
+    const id = await dray.submit({ name: 'slow log', steps: [script('for i in $(seq 1 40); do echo "line $i"; sleep 0.1; done')] });
+    await page.goto(`${dray.pageBase}/ui/#/jobs/${id}`);
+    await waitFor('some lines', async () => (await texts(page, '.log-line')).length >= 5);
+    cutter.cut();
+    await waitFor('the reconnect note', async () => (await page.$eval('#job-notice', (n) => (n.hidden ? '' : n.textContent))).includes('reconnecting'), 5000);
+    await waitForPageState(page, 'complete', 30000);
+    await waitFor('all 40 lines', async () => (await page.$eval('#log-count', (n) => n.textContent)) === '40 lines');
+    checkEqual(await texts(page, '.log-line'), Array.from({ length: 40 }, (_, i) => `line ${i + 1}`), 'the log after the cut');
+    check(await page.$eval('#job-notice', (n) => n.hidden), 'the reconnect note is gone');
+  }, { proxy: true }),
+
+  // A stream-mode job's bars overlap on the time axis; secrets are shown as ***.
+  'stream-job': () => uiTest('stream-job', async ({ dray, page }) => {
+    const secret = 'very-secret-value-93af';
+    const id = await dray.submit({
+      name: 'streamed', mode: 'stream', secrets: [{ variable: 'API_KEY', value: secret }],
+      environment: [{ variable: 'GREETING', value: 'hello' }],
+      steps: [script('for i in 1 2 3 4 5; do echo "$GREETING $i"; sleep 0.3; done'), script('while read l; do echo "got $l"; done')],
+    });
+    await page.goto(`${dray.base}/ui/#/jobs/${id}`);
+    await waitForPageState(page, 'complete', 30000);
+    const bars = await page.$$eval('.step-row .bar', (nodes) => nodes.map((n) => { const r = n.getBoundingClientRect(); return [r.left, r.right]; }));
+    check(bars.length === 2 && bars[1][0] < bars[0][1], `the two steps' bars overlap: ${JSON.stringify(bars)}`);
+    checkEqual(await page.$eval('#job-facts', (n) => n.textContent.includes('stream')), true, 'the mode is shown');
+    await page.click('#definition summary');
+    await page.waitForSelector('#job-environment tr');
+    const environment = await page.$$eval('#job-environment tr', (nodes) => nodes.map((n) => [...n.children].map((c) => c.textContent)));
+    checkEqual(environment, [['GREETING', 'hello', 'environment'], ['API_KEY', '***', 'secret']], 'environment and secrets');
+    check(!(await page.content()).includes(secret), 'the secret value is nowhere in the page');
+  }),
+
   // 10,000 jobs (written into Redis as a finished history, the original's schema): the page
   // holds one page of them, pages on, and the name filter finds one among them all.
   'many-jobs': async () => {

@@ -18,7 +18,8 @@ const std::vector<RouteAccess>& routeAccessTable() {
       {"DELETE", "/jobs/{id}", Access::kWrite, true},
       {"GET", "/jobs/{id}/log", Access::kRead, true},
       {"GET", "/jobs/{id}/output", Access::kRead, true},
-      {"GET", "/jobs/{id}/definition", Access::kRead, true},
+      // The definition holds environment values and the callback URL: not for read tokens.
+      {"GET", "/jobs/{id}/definition", Access::kWrite, true},
       {"GET", "/jobs/{id}/events", Access::kRead, true},
       {"POST", "/jobs/{id}/cancel", Access::kWrite, true},
   };

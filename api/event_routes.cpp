@@ -250,7 +250,8 @@ class JobEventStream final : public BodyProducer, public std::enable_shared_from
 // GET /events: `state` events of every job that changes.
 class AllJobsEventStream final : public BodyProducer, public std::enable_shared_from_this<AllJobsEventStream> {
  public:
-  AllJobsEventStream(core::JobService& service, std::string status) : service_(service), status_(std::move(status)) {}
+  AllJobsEventStream(core::JobService& service, std::string status, Caller caller)
+      : service_(service), status_(std::move(status)), caller_(std::move(caller)) {}
 
   void follow(core::JobWatch& watch) { subscription_ = watch.watch("", wakerFor(shared_from_this()), true); }
 
@@ -292,8 +293,11 @@ class AllJobsEventStream final : public BodyProducer, public std::enable_shared_
     }
     for (const auto& id : changed) {
       auto job = service_.find(id);
+      if (job && !visibleTo(caller_, *job)) continue;  // a user token sees only its own jobs
       if (!job) {
-        if (sent_.erase(id) || status_.empty()) {
+        // Who created a deleted job is unknown: a user token hears only of those it was shown.
+        const bool shown = caller_.role == Role::kUser ? shown_.erase(id) > 0 : status_.empty();
+        if (sent_.erase(id) || shown) {
           Poco::JSON::Object removed;
           removed.set("id", id);
           appendEvent(out, "removed", core::toJsonText(removed));
@@ -306,6 +310,7 @@ class AllJobsEventStream final : public BodyProducer, public std::enable_shared_
       sent = key;
       if (core::hasEnded(*job)) sent_.erase(id);  // keeps the map as small as the live jobs
       if (!status_.empty() && job->state != status_) continue;
+      if (caller_.role == Role::kUser) shown_.insert(id);
       appendEvent(out, "state", core::toJsonText(core::jobSummary(*job)));
     }
     if (heartbeat && out.empty()) out = ": heartbeat\n\n";
@@ -315,12 +320,14 @@ class AllJobsEventStream final : public BodyProducer, public std::enable_shared_
  private:
   core::JobService& service_;
   const std::string status_;
+  const Caller caller_;
   core::JobWatch::Subscription subscription_;
   std::mutex mutex_;
   std::unordered_set<std::string> pending_;
   bool resync_ = false;
   bool heartbeat_due_ = false;
   std::unordered_map<std::string, std::string> sent_;  // job id -> state key last sent
+  std::unordered_set<std::string> shown_;              // for a user token: its jobs shown, until removed
   bool opened_ = false;
 };
 
@@ -376,7 +383,7 @@ Response followJob(core::JobService& service, JobFeeds& feeds, const std::string
 }
 
 Response followAllJobs(core::JobService& service, core::JobWatch& watch, const Request& request) {
-  auto stream = std::make_shared<AllJobsEventStream>(service, stateFilter(request));
+  auto stream = std::make_shared<AllJobsEventStream>(service, stateFilter(request), request.caller);
   stream->follow(watch);
   return eventStreamResponse(std::move(stream));
 }

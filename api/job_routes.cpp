@@ -65,11 +65,6 @@ Response createJob(core::JobService& service, core::JobRunner& runner, const Req
   }
 }
 
-// Whether `caller` may see the job: a user token sees only the jobs it created.
-bool visibleTo(const Caller& caller, const core::JobView& job) {
-  return caller.role != Role::kUser || job.record.creator == caller.name;
-}
-
 // GET /jobs?limit=N[&before=ID][&status=S]: job summaries newest first, from the job before
 // `before` on, and `next` (the cursor of the following page, null on the last). Reads the
 // records of the jobs it shows (and of those a filter skips), never all of them.
@@ -259,6 +254,10 @@ std::string stateFilter(const Request& request) {
   if (!known.count(it->second))
     throw HttpError(400, "status must be queued, running, complete, error or canceled, got '" + it->second + "'");
   return it->second;
+}
+
+bool visibleTo(const Caller& caller, const core::JobView& job) {
+  return caller.role != Role::kUser || job.record.creator == caller.name;
 }
 
 void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner, core::JobWatch& watch) {

@@ -16,6 +16,9 @@ namespace dray::api {
 /// absent; throws HttpError 400 for another value.
 std::string stateFilter(const Request& request);
 
+/// Whether `caller` may see the job: a user token sees only the jobs it created.
+bool visibleTo(const Caller& caller, const core::JobView& job);
+
 void addJobRoutes(Router& router, core::JobService& service, core::JobRunner& runner, core::JobWatch& watch);
 
 }  // namespace dray::api

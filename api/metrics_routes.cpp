@@ -66,15 +66,21 @@ std::string renderPushMetrics(const core::WebhookSender::Counts& webhooks, std::
 }
 
 void addMetricsRoutes(Router& router, core::JobRunner& runner, const sdk::Runtime& runtime,
-                      const core::WebhookSender& webhooks, const core::JobWatch& watch) {
-  router.add("GET", "/metrics", [&runner, &runtime, &webhooks, &watch](const Request&, const PathParams&) {
-    return Response{200,
-                    renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(), runner.workers(),
-                                  runtime.unremovedContainers()) +
-                        renderPushMetrics(webhooks.counts(), webhooks.pending(), watch.watchers()),
-                    "text/plain; version=0.0.4",
-                    {}};
-  });
+                      const core::WebhookSender& webhooks, const core::JobWatch& watch,
+                      std::function<std::size_t()> shared_queue_depth) {
+  router.add(
+      "GET", "/metrics", [&runner, &runtime, &webhooks, &watch, shared_queue_depth](const Request&, const PathParams&) {
+        std::string text = renderMetrics(runner.metrics().snapshot(), runner.running(), runner.queued(),
+                                         runner.workers(), runtime.unremovedContainers()) +
+                           renderPushMetrics(webhooks.counts(), webhooks.pending(), watch.watchers());
+        if (shared_queue_depth) {
+          std::ostringstream out;
+          family(out, "dray_shared_queue_depth", "gauge", "Jobs in the nodes' shared queue that no node took yet.");
+          out << "dray_shared_queue_depth " << shared_queue_depth() << '\n';
+          text += out.str();
+        }
+        return Response{200, std::move(text), "text/plain; version=0.0.4", {}};
+      });
 }
 
 }  // namespace dray::api

@@ -152,8 +152,13 @@ void addUiRoutes(Router& router, std::shared_ptr<const UiAssets> assets) {
     return serveAsset(*assets, "index.html", request);
   });
   router.add("GET", "/", [assets](const Request& request, const PathParams&) {
-    if (!assets->empty() && prefersHtml(request.header("Accept"))) return redirect(302, "/ui/");
-    return errorResponse(404, "no such endpoint: GET " + request.path);
+    Response response = !assets->empty() && prefersHtml(request.header("Accept"))
+                            ? redirect(302, "/ui/")
+                            : errorResponse(404, "no such endpoint: GET " + request.path);
+    // The answer depends on Accept: no cache may give a browser's answer to another client.
+    response.headers.emplace_back("Vary", "Accept");
+    response.headers.emplace_back("Cache-Control", "no-store");
+    return response;
   });
 }
 

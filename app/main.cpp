@@ -2,9 +2,11 @@
 #include <malloc.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -28,6 +30,7 @@
 #include "core/job_watch.hpp"
 #include "core/node_lease.hpp"
 #include "core/plugin_registry.hpp"
+#include "core/queue_worker.hpp"
 #include "core/recovery.hpp"
 #include "core/spdlog_logger.hpp"
 #include "core/webhook_sender.hpp"
@@ -120,8 +123,11 @@ int run(int argc, char** argv) {
                                  return core::toJsonText(core::jobObject({*record, record->status}));
                                });
   webhooks.start();
-  runner_options.on_finished = [&webhooks](const core::ResolvedJob& job, core::Status) {
+  // Set once the shared queue's worker exists (several nodes on one storage), before any job runs.
+  std::atomic<core::QueueWorker*> queue_worker{nullptr};
+  runner_options.on_finished = [&webhooks, &queue_worker](const core::ResolvedJob& job, core::Status) {
     webhooks.jobEnded(job.id, job.callback);
+    if (core::QueueWorker* worker = queue_worker.load()) worker->finished(job.id);
   };
   core::JobRunner runner(*storage, runtime, runner_options);
   // This node's name, as GET /nodes shows it (refreshed at every lease renewal).
@@ -142,21 +148,20 @@ int run(int argc, char** argv) {
   core::SpdlogLogger lease_logger(spdlog::default_logger());
   std::optional<core::NodeLease> lease;
   if (sdk::NodeRegistry* nodes = storage->nodes()) {
-    lease.emplace(
-        *nodes,
-        core::NodeLeaseOptions{config.instance, std::chrono::milliseconds(static_cast<long>(config.node_ttl * 1000)),
-                               node_info, [&runner](const std::string& why) { runner.stopRunning(why); }},
-        lease_logger);
+    lease.emplace(*nodes,
+                  core::NodeLeaseOptions{
+                      config.instance, std::chrono::milliseconds(static_cast<long>(config.node_ttl * 1000)), node_info,
+                      [&runner, &queue_worker](const std::string& why) {
+                        if (core::QueueWorker* worker = queue_worker.load()) worker->fenced();
+                        runner.stopRunning(why);
+                      },
+                      [&queue_worker] {
+                        if (core::QueueWorker* worker = queue_worker.load()) worker->regained();
+                      }},
+                  lease_logger);
     spdlog::info("node '{}': lease taken ({} s, renewed every {} s)", config.instance, config.node_ttl,
                  config.node_ttl / 3);
   }
-  const std::string started_at = core::nowRfc3339();
-  std::jthread recovery([&] {  // joined on every path, also when start-up fails below
-    core::recoverAfterRestart(
-        *storage, *runtime, config.instance, [&runner](const std::string& id) { return runner.state(id).has_value(); },
-        started_at);
-    runner.release();
-  });
   core::ImagePolicy image_policy(config.allowed_images);
   const std::string allowed = image_policy.describe();
   spdlog::info("images allowed: {}", allowed.empty() ? "all (no DRAY_ALLOWED_IMAGES)" : allowed);
@@ -168,7 +173,42 @@ int run(int argc, char** argv) {
   service_options.step_limits = {
       static_cast<std::int64_t>(config.step_memory), static_cast<std::int64_t>(config.step_cpus * 1e9 + 0.5),
       static_cast<std::int64_t>(config.step_pids_limit), config.step_network_mode, config.allow_host_network};
+  service_options.max_shared_queue = config.max_queue;
   core::JobService service(*storage, runner, channels, service_options);
+  // Several nodes on one storage (Redis): jobs go through the shared queue (docs/scaling.md).
+  core::SpdlogLogger queue_logger(spdlog::default_logger());
+  std::unique_ptr<core::QueueWorker> worker;
+  if (storage->queue() && storage->nodes()) {
+    core::QueueWorkerOptions queue_options;
+    queue_options.node = config.instance;
+    queue_options.ttl = std::chrono::milliseconds(static_cast<long>(config.node_ttl * 1000));
+    worker = std::make_unique<core::QueueWorker>(
+        *storage, *storage->queue(), *storage->nodes(), runner,
+        [&service](const sdk::JobRecord& record) { return service.resolveStored(record); }, queue_options,
+        queue_logger);
+    queue_worker = worker.get();
+    service.useQueue(worker.get());
+    spdlog::info("shared queue: jobs without secrets go to the nodes' queue; this node takes up to {} at a time",
+                 config.workers);
+  }
+  const std::string started_at = core::nowRfc3339();
+  std::jthread recovery([&] {  // joined on every path, also when start-up fails below
+    // Jobs this node took from the shared queue are settled by the queue worker (it runs
+    // those that had not started), not ended here.
+    std::set<std::string> taken;
+    try {
+      if (worker) taken = worker->pendingJobIds();
+    } catch (const std::exception& e) {
+      spdlog::warn("recovery: cannot read this node's entries in the shared queue: {}", e.what());
+    }
+    core::recoverAfterRestart(
+        *storage, *runtime, config.instance,
+        [&runner, &taken](const std::string& id) { return runner.state(id).has_value() || taken.count(id) > 0; },
+        started_at);
+    runner.release();
+    if (worker) worker->start();
+  });
+
   api::Router router;
   if (api_settings.tokens.enabled()) router.setAuthentication(&api_settings.tokens, api_settings.metrics_public);
   core::JobWatchOptions watch_options;
@@ -178,7 +218,9 @@ int run(int argc, char** argv) {
   api::addJobRoutes(router, service, runner, watch);
   api::addEventRoutes(router, service, watch);
   api::addHealthRoutes(router, *storage, *runtime, runner);
-  api::addMetricsRoutes(router, runner, *runtime, webhooks, watch);
+  std::function<std::size_t()> shared_depth;
+  if (worker) shared_depth = [&worker] { return worker->depth(); };
+  api::addMetricsRoutes(router, runner, *runtime, webhooks, watch, shared_depth);
   api::addNodeRoutes(router, storage->nodes(), node_info);
   std::vector<core::PluginInfo> infos;
   for (const auto& plugin : registry.plugins()) infos.push_back(plugin.info);
@@ -210,6 +252,7 @@ int run(int argc, char** argv) {
   // as soon as the runner lets the job go. Running jobs get the grace period, then are
   // stopped; each stopped step ends within the runtime's kill grace.
   std::thread api_stop([&server] { server.stop(); });
+  if (worker) worker->stop();  // taken and not started: back to the queue, for another node
   runner.shutdown(std::chrono::milliseconds(static_cast<long>(config.shutdown_grace * 1000)));
   api_stop.join();
   recovery.join();

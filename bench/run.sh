@@ -8,6 +8,8 @@
 #                         engine_bench.sh part 5 (latency and throughput on Redis)
 #   bench/run.sh stream   only issue 18's part: stream mode vs sequential vs the shell pipe
 #                         (engine_bench.sh part 6)
+#   bench/run.sh scale    only issue 17's part (~3 min): jobs per second through one node and
+#                         through two nodes on two engines sharing Redis (bench/scale_bench.sh)
 #   bench/run.sh events   only issue 16's push part (~3 min): push latency (SSE log and end
 #                         events, long-poll, webhook) on memory and on Redis, and the Word Job
 #                         with and without 400 followers (bench_push_latency)
@@ -15,7 +17,7 @@
 #   BENCH_LOG_ROUNDS, BENCH_LOG_LINES, BENCH_CALL_ROUNDS, and engine_bench.sh's BENCH_*
 set -euo pipefail
 only="${1:-all}"
-case "$only" in all | redis | events | stream) ;; *) echo "usage: bench/run.sh [redis|events|stream]" >&2; exit 2 ;; esac
+case "$only" in all | redis | events | stream | scale) ;; *) echo "usage: bench/run.sh [redis|events|stream|scale]" >&2; exit 2 ;; esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${DRAY_BENCH_BUILD_DIR:-$root/build-bench}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDRAY_BUILD_TESTS=OFF -DDRAY_BUILD_BENCH=ON >/dev/null
@@ -41,6 +43,8 @@ push_latency() {
 }
 if [ "$only" = events ]; then
   push_latency
+elif [ "$only" = scale ]; then
+  "$root/bench/scale_bench.sh" "$build"
 elif [ "$only" = stream ]; then
   BENCH_PARTS=6 "$root/bench/engine_bench.sh" "$build"
 elif [ "$only" = redis ]; then
@@ -52,5 +56,6 @@ else
   "$build/bin/bench_engine_calls"
   "$root/bench/engine_bench.sh" "$build"
   push_latency
+  "$root/bench/scale_bench.sh" "$build"
 fi
 echo "end $(date -u +%FT%TZ), load: $(uptime)"

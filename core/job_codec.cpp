@@ -265,6 +265,7 @@ DecodedJob decodeJob(const std::string& body) {
   job.deadline = optionalSeconds(*document, "deadline", "job");
   job.input = decodeInput(*document);
   decodeCallback(*document, job);
+  job.rerun_on_node_loss = optionalBool(*document, "rerunOnNodeLoss", "job");
   Array::Ptr steps = optionalArray(*document, "steps", "job");
   if (!steps || steps->size() == 0) reject("job needs a non-empty steps array");
   if (steps->size() > kMaxSteps) reject("job has more than " + std::to_string(kMaxSteps) + " steps");

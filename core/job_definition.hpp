@@ -29,11 +29,12 @@ struct JobDefinition {
   std::vector<sdk::EnvVar> environment;
   std::vector<sdk::EnvVar> secrets;  ///< real values: only in memory, never stored or echoed
   std::vector<StepDefinition> steps;
-  double deadline = 0;          ///< seconds for the whole job; 0 = none
-  bool stream = false;          ///< "mode": "stream": the steps run together, piped like a shell
-  std::string input;            ///< bytes for the first step's stdin (decoded from base64 `input`)
-  std::string callback_url;     ///< `callback.url`: where the job's end is posted ("": none)
-  std::string callback_secret;  ///< `callback.secret` ("whsec_…"): only in memory, echoed as "***"
+  double deadline = 0;              ///< seconds for the whole job; 0 = none
+  bool stream = false;              ///< "mode": "stream": the steps run together, piped like a shell
+  std::string input;                ///< bytes for the first step's stdin (decoded from base64 `input`)
+  std::string callback_url;         ///< `callback.url`: where the job's end is posted ("": none)
+  std::string callback_secret;      ///< `callback.secret` ("whsec_…"): only in memory, echoed as "***"
+  bool rerun_on_node_loss = false;  ///< `rerunOnNodeLoss`: run again from step 0 when its node is lost
 };
 
 }  // namespace dray::core

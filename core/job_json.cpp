@@ -39,6 +39,8 @@ Poco::JSON::Object jobObject(const JobView& job) {
     if (Poco::NumberParser::tryParseFloat(record.finished_in, seconds)) body.set("finishedIn", seconds);
   }
   if (!record.creator.empty()) body.set("creator", record.creator);  // the submitting token's name
+  // The node that runs (or ran) it; none yet while it waits in the nodes' shared queue.
+  if (!record.owner.empty()) body.set("node", record.owner);
   Poco::JSON::Array steps;
   for (const auto& step : record.steps) {
     Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);

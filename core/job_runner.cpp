@@ -181,6 +181,23 @@ void JobRunner::shutdown(std::chrono::milliseconds grace) {
   if (watchdog_.joinable()) watchdog_.join();
 }
 
+bool JobRunner::withdraw(const std::string& id) {
+  std::unique_lock lock(mutex_);
+  auto queued = findQueuedLocked(id);
+  if (queued == queue_.end()) return false;
+  queue_.erase(queue_.begin() + (queued - queue_.cbegin()));
+  queued_ids_.erase(id);
+  lock.unlock();
+  changed_.notify_all();
+  return true;
+}
+
+std::size_t JobRunner::idleWorkers() const {
+  std::lock_guard lock(mutex_);
+  const std::size_t busy = running_.size() + queue_.size();
+  return busy >= options_.workers ? 0 : options_.workers - busy;
+}
+
 std::size_t JobRunner::queued() const {
   std::lock_guard lock(mutex_);
   return queue_.size();

@@ -81,6 +81,13 @@ class JobRunner {
   /// node lost its lease, so another may take its jobs). Queued jobs stay queued.
   void stopRunning(const std::string& reason);
 
+  /// Takes a queued job back without ending it (its storage record is left as it is), for
+  /// a node that lost its lease: another node may run it now. False if it is not queued.
+  bool withdraw(const std::string& id);
+  /// Workers neither running a job nor promised to a queued one: how many jobs this node
+  /// may take from the shared queue now.
+  std::size_t idleWorkers() const;
+
   /// Waits until the job is neither queued nor running. False on timeout.
   bool waitUntilInactive(const std::string& id, std::chrono::milliseconds timeout);
 

@@ -8,6 +8,7 @@
 #include "core/image_policy.hpp"
 #include "core/job_runner.hpp"
 #include "core/orphan_reconciler.hpp"
+#include "core/queue_worker.hpp"
 #include "core/webhook_policy.hpp"
 #include "dray/sdk/storage.hpp"
 
@@ -30,6 +31,7 @@ struct ServiceOptions {
   WebhookPolicy webhook_policy;     ///< where a job's `callback` may go (DRAY_WEBHOOK_ALLOWED_HOSTS)
   /// How long a storage write reported as failed may still land (Redis: its patience).
   std::chrono::milliseconds write_settle_time{std::chrono::seconds(10)};
+  std::size_t max_shared_queue = 1000;  ///< DRAY_QUEUE for the nodes' shared queue: more waiting get 429
 };
 
 /// The job as the API shows it: the record plus where the runner has it.
@@ -74,12 +76,22 @@ class JobService {
   /// A new upper-case 8-4-4-4-12 hex id.
   static std::string newJobId();
 
+  /// A stored job made runnable on this node (its channels and policies): for jobs taken
+  /// from the shared queue. Throws ValidationError.
+  ResolvedJob resolveStored(const sdk::JobRecord& record) const;
+
+  /// With several nodes on one storage: jobs go to the shared queue (unless they carry
+  /// secrets, which stay on the node that accepted them), and cancel reaches them wherever
+  /// they are. Must outlive the service's use.
+  void useQueue(QueueWorker* queue) { queue_ = queue; }
+
  private:
   sdk::Storage& storage_;
   JobRunner& runner_;
   const ChannelSet& channels_;
   ServiceOptions options_;
   OrphanReconciler orphans_;  // settles creates whose outcome storage did not confirm
+  QueueWorker* queue_ = nullptr;
 };
 
 }  // namespace dray::core

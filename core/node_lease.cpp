@@ -14,6 +14,7 @@ NodeLease::NodeLease(sdk::NodeRegistry& registry, NodeLeaseOptions options, sdk:
   // within one ttl; one still held after that is renewed by a live node.
   const auto patience = options_.ttl + options_.ttl / 3;
   const auto give_up = Clock::now() + patience;
+  auto sent_at = Clock::now();
   bool held = registry_.acquire(options_.name, holder_, options_.info(), options_.ttl);
   if (!held) {
     logger_.warn("node lease on '" + options_.name + "' is held: waiting up to " + std::to_string(patience.count()) +
@@ -21,6 +22,7 @@ NodeLease::NodeLease(sdk::NodeRegistry& registry, NodeLeaseOptions options, sdk:
   }
   while (!held && Clock::now() < give_up) {
     std::this_thread::sleep_for(options_.ttl / 10);
+    sent_at = Clock::now();
     held = registry_.acquire(options_.name, holder_, options_.info(), options_.ttl);
   }
   if (!held) {
@@ -28,7 +30,9 @@ NodeLease::NodeLease(sdk::NodeRegistry& registry, NodeLeaseOptions options, sdk:
                         "' is alive on this storage (its lease is renewed): give this one another DRAY_INSTANCE, "
                         "or stop that one");
   }
+  renewed_at_ = sent_at;
   renewer_ = std::thread([this] { renewLoop(); });
+  fence_ = std::thread([this] { fenceLoop(); });
 }
 
 NodeLease::~NodeLease() {
@@ -38,6 +42,7 @@ NodeLease::~NodeLease() {
   }
   wake_.notify_all();
   renewer_.join();
+  fence_.join();
   try {
     registry_.release(options_.name, holder_);
   } catch (const std::exception& e) {
@@ -46,33 +51,57 @@ NodeLease::~NodeLease() {
 }
 
 void NodeLease::renewLoop() {
-  auto renewed_at = Clock::now();
-  bool fenced = false;
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, options_.ttl / 3, [this] { return stopping_; })) {
+    const bool was_fenced = fenced_;
     lock.unlock();
+    // The lease lives until ttl after Redis ran the renewal, so at least until ttl after
+    // it was sent: the fence counts from the sending.
+    const auto sent_at = Clock::now();
     bool held = false;
     std::string failure;
     try {
       // Once fenced, the name must be free again: another node may have taken it meanwhile.
-      held = fenced ? registry_.acquire(options_.name, holder_, options_.info(), options_.ttl)
-                    : registry_.renew(options_.name, holder_, options_.info(), options_.ttl);
+      held = was_fenced ? registry_.acquire(options_.name, holder_, options_.info(), options_.ttl)
+                        : registry_.renew(options_.name, holder_, options_.info(), options_.ttl);
       if (!held) failure = "it is not ours any more";
     } catch (const std::exception& e) {
       failure = e.what();
     }
+    if (!held) logger_.warn("node lease on '" + options_.name + "' not renewed: " + failure);
+    lock.lock();
     if (held) {
-      if (fenced) logger_.info("node lease on '" + options_.name + "' taken again");
-      renewed_at = Clock::now();
-      fenced = false;
-    } else {
-      logger_.warn("node lease on '" + options_.name + "' not renewed: " + failure);
-      if (!fenced && Clock::now() - renewed_at >= options_.ttl) {
-        fenced = true;
-        options_.on_lost("dray: node " + options_.name + " lost its lease (" + failure +
-                         "); its running jobs were stopped so that no job runs on two nodes");
+      renewed_at_ = sent_at;
+      if (fenced_) {
+        fenced_ = false;
+        lock.unlock();
+        logger_.info("node lease on '" + options_.name + "' taken again");
+        if (options_.on_regained) options_.on_regained();
+        lock.lock();
       }
+    } else {
+      last_failure_ = failure;
     }
+    wake_.notify_all();
+  }
+}
+
+// Fences at the moment the lease may have ended (ttl after the last renewal that worked was
+// sent), whatever the renewer is doing: a renewal call stuck on a paused Redis must not
+// delay it, or another node could take this node's jobs while they still run.
+void NodeLease::fenceLoop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const auto ends = renewed_at_ + options_.ttl;
+    if (fenced_ || Clock::now() < ends) {
+      wake_.wait_until(lock, fenced_ ? Clock::now() + options_.ttl : ends);
+      continue;
+    }
+    fenced_ = true;
+    const std::string why = last_failure_.empty() ? "no renewal in time" : last_failure_;
+    lock.unlock();
+    options_.on_lost("dray: node " + options_.name + " lost its lease (" + why +
+                     "); its running jobs were stopped so that no job runs on two nodes");
     lock.lock();
   }
 }

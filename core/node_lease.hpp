@@ -24,14 +24,16 @@ struct NodeLeaseOptions {
   std::chrono::milliseconds ttl{10000};             ///< DRAY_NODE_TTL; renewed every ttl / 3
   std::function<std::string()> info;                ///< the node's JSON for GET /nodes, at each renewal
   std::function<void(const std::string&)> on_lost;  ///< no renewal for a whole ttl: fence (why)
+  std::function<void()> on_regained{};              ///< after on_lost, the lease is this node's again
 };
 
 /// This node's lease on its name in a shared storage (several nodes on one Redis). Taken
 /// when constructed, so a second process with the same name refuses to start before it
 /// could reap the first one's containers; renewed every ttl/3 on a thread of its own. When
-/// no renewal succeeded for a whole ttl, the lease may be another node's by now: on_lost
-/// runs once (the runner stops this node's running jobs, so no job runs on two nodes),
-/// and the lease is taken again as soon as it is free. Released when destroyed.
+/// no renewal succeeded for ttl after it was sent, the lease may be another node's by now:
+/// on_lost runs once, on a thread of its own at that very moment (the runner stops this
+/// node's running jobs, so no job runs on two nodes), and the lease is taken again as soon
+/// as it is free (then on_regained). Released when destroyed.
 class NodeLease {
  public:
   /// Waits up to 4/3 ttl for a lease on the name to end (one left by a run of this node
@@ -47,6 +49,7 @@ class NodeLease {
 
  private:
   void renewLoop();
+  void fenceLoop();
 
   sdk::NodeRegistry& registry_;
   const NodeLeaseOptions options_;
@@ -55,7 +58,11 @@ class NodeLease {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool fenced_ = false;
+  std::chrono::steady_clock::time_point renewed_at_;  // when the last renewal that worked was sent
+  std::string last_failure_;
   std::thread renewer_;
+  std::thread fence_;
 };
 
 }  // namespace dray::core

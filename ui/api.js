@@ -104,9 +104,13 @@ export async function download(path, name) {
 }
 
 const sleep = (ms, signal) => new Promise((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  const onAbort = () => { clearTimeout(timer); resolve(); };
+  const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+  signal.addEventListener('abort', onAbort, { once: true });
 });
+
+// Answers worth waiting out: dray or its storage busy or restarting.
+const RETRYABLE = new Set([429, 502, 503, 504]);
 
 /**
  * Follows a text/event-stream route with fetch (EventSource cannot send headers). Calls
@@ -131,12 +135,20 @@ export function followEvents(path, { onEvent, onState = () => {}, lastEventId = 
       buffer += value;
       let newline;
       while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        // A CR at the end of what arrived may be half of a CRLF: wait for the next piece.
+        if (buffer[newline] === '\r' && newline === buffer.length - 1) break;
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
         if (line === '') {
           if (event.data.length) {
             if (event.id !== null) lastId = event.id;
-            onEvent({ type: event.type, data: event.data.join('\n'), id: event.id });
+            try {
+              onEvent({ type: event.type, data: event.data.join('\n'), id: event.id });
+            } catch (error) {
+              // A handler's bug must not look like a dropped connection (that would replay);
+              // it still reaches the console (and fails the browser tests).
+              console.error('dray ui: an event could not be shown', error);
+            }
           }
           event = { type: 'message', data: [], id: null };
           continue;
@@ -160,8 +172,14 @@ export function followEvents(path, { onEvent, onState = () => {}, lastEventId = 
         const headers = lastId !== null ? { 'Last-Event-ID': String(lastId) } : {};
         const response = await request(path, { headers, signal });
         if (!response.ok) {
-          onState('failed', new ApiError(response.status, await errorMessage(response)));
-          return;
+          const error = new ApiError(response.status, await errorMessage(response));
+          if (!RETRYABLE.has(response.status)) {
+            onState('failed', error);
+            return;
+          }
+          onState('retrying', error);
+          await sleep(retryMs, signal);
+          continue;
         }
         onState('open');
         await readStream(response);

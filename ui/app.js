@@ -53,8 +53,9 @@ function promptForToken(message) {
     const onSubmit = (event) => {
       event.preventDefault();  // never a form submission: the token stays out of every URL
       const token = input.value.trim();
-      if (!token) {
-        error.textContent = 'Enter a token.';
+      // An HTTP header carries visible ASCII only; anything else cannot be a dray token.
+      if (!/^[\x21-\x7e]+$/.test(token)) {
+        error.textContent = token ? 'A token has only visible ASCII characters (no spaces).' : 'Enter a token.';
         error.hidden = false;
         return;
       }
@@ -74,6 +75,11 @@ function promptForToken(message) {
 }
 
 setTokenPrompt(promptForToken);
+// The skip link moves focus to the page; as a hash it would be taken for a route.
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
 document.getElementById('sign-out').addEventListener('click', () => {
   forgetToken();
   route();

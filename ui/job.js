@@ -12,6 +12,7 @@ export function mount(container, [id]) {
   let definition = null;
   let stream = null;
   let ended = false;
+  let closed = false;  // the page was left: nothing may start after that
   const log = new LogView();
 
   const title = el('h1', { id: 'job-title' }, id);
@@ -56,7 +57,8 @@ export function mount(container, [id]) {
       fact('Duration', elapsed(record.startedAt, record.finishedAt) || '—'),
       fact('Steps done', `${record.stepsCompleted}/${record.totalSteps}`),
       fact('Mode', (definition && definition.mode) || 'sequential'),
-      record.creator ? fact('Creator', record.creator) : null);
+      record.creator ? fact('Creator', record.creator) : null,
+      fact('Node', record.node || 'waiting for a node'));
     drawTimeline();
   });
 
@@ -125,7 +127,7 @@ export function mount(container, [id]) {
         record = { ...(record || { steps: [] }), ...data };
         break;
       case 'step': {
-        const steps = record.steps.slice();
+        const steps = (record.steps || []).slice();
         steps[data.index] = { ...steps[data.index], ...data };
         record = { ...record, steps };
         break;
@@ -191,6 +193,7 @@ export function mount(container, [id]) {
       showError(error instanceof ApiError && error.status === 404 ? `No such job: ${id}` : error.message);
       return;
     }
+    if (closed) return;
     render();
     json(`/jobs/${id}/definition`).then((doc) => { definition = doc; drawDefinition(); render(); }, () => {});
     stream = followEvents(`/jobs/${id}/events`, {
@@ -205,7 +208,9 @@ export function mount(container, [id]) {
 
   const ticker = setInterval(() => { if (record && ACTIVE.has(record.state)) render(); }, 1000);
   return () => {
+    closed = true;
     if (stream) stream.close();
+    log.destroy();
     clearInterval(ticker);
   };
 }

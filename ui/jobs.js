@@ -25,7 +25,7 @@ export function mount(container) {
     el('option', { value: '' }, 'All states'),
     STATUSES.map((s) => el('option', { value: s }, s)));
   statusSelect.value = filter.status;
-  const nameInput = el('input', { id: 'name-filter', type: 'search', placeholder: 'Filter by name', 'aria-label': 'Name', value: filter.name });
+  const nameInput = el('input', { id: 'name-filter', type: 'search', placeholder: 'Filter by name', 'aria-label': 'Name', maxlength: 256, value: filter.name });
   const liveNote = el('span.live', { id: 'live-state', role: 'status' }, 'connecting…');
   const tbody = el('tbody', { id: 'jobs-body' });
   const empty = el('p.empty', { id: 'jobs-empty', hidden: true }, 'No jobs yet.');
@@ -46,9 +46,11 @@ export function mount(container) {
 
   const rows = new Map();  // id -> <tr>
 
+  // As dray compares names: ASCII letters without case, every other character as it is.
+  const asciiLower = (text) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
   function matches(job) {
     if (filter.status && job.state !== filter.status) return false;
-    return !filter.name || (job.name || '').toLowerCase().includes(filter.name.toLowerCase());
+    return !filter.name || asciiLower(job.name || '').includes(asciiLower(filter.name));
   }
 
   function drawRow(job) {
@@ -132,10 +134,10 @@ export function mount(container) {
       if (generation !== loadGeneration) return;
       errorBox.hidden = true;
       if (fresh) {
-        const keep = new Set(page.jobs.map((j) => j.id));
-        // Pages past the first stay loaded while polling; a reload from scratch drops them.
+        // With one page loaded it is replaced (jobs gone since are dropped); with more, the
+        // first page is merged in and the rest stays (events keep it current).
         if (order.length <= PAGE) {
-          for (const id of order) if (!keep.has(id)) jobs.delete(id);
+          jobs.clear();
           order = [];
           next = page.next;
         }

@@ -20,6 +20,7 @@ export class LogView {
       this.spacer, this.window);
     this.element = el('div.log-box', {}, this.notice, this.viewport);
     this.schedule = frameScheduler(() => this.draw());
+    window.addEventListener('resize', this.schedule);  // more or fewer lines fit
     this.viewport.addEventListener('scroll', () => {
       const { scrollTop, clientHeight, scrollHeight } = this.viewport;
       this.following = scrollTop + clientHeight >= scrollHeight - LINE_HEIGHT * 2;
@@ -30,12 +31,18 @@ export class LogView {
   /** Adds lines at the end (a batch of any size costs one redraw). */
   append(lines) {
     for (const line of lines) this.lines.push(line);
-    if (this.lines.length > MAX_LINES) {
+    // Trimmed a tenth at a time: one splice per 50,000 lines, not one per line.
+    if (this.lines.length > MAX_LINES + MAX_LINES / 10) {
       const extra = this.lines.length - MAX_LINES;
       this.lines.splice(0, extra);
       this.dropped += extra;
     }
     this.schedule();
+  }
+
+  /** Stops listening to the window (when the page is left). */
+  destroy() {
+    window.removeEventListener('resize', this.schedule);
   }
 
   /** How many lines the log has had, including those let go. */

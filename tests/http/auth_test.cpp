@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/http/auth_fixture.hpp"
+#include "tests/support/sse_client.hpp"
 #include "tests/support/test_support.hpp"
 
 using dray::test::DrayProcess;
@@ -112,7 +113,7 @@ TEST_CASE("every route answers each kind of caller as the role table says", "[ht
       {"POST", "/jobs/no-such-job/cancel", "", {401, 401, 404, 404, 404, 403}},
       {"DELETE", "/jobs/no-such-job", "", {401, 401, 404, 404, 404, 403}},
       {"GET", "/no/such/route", "", {401, 401, 404, 404, 404, 404}},
-      {"GET", job + "/definition", "", {401, 401, 200, 200, 404, 200}},
+      {"GET", job + "/definition", "", {401, 401, 200, 200, 404, 403}},
       // The web UI's files hold no data: public, even to a wrong token.
       {"GET", "/ui/index.html", "", {200, 200, 200, 200, 200, 200}},
       {"GET", "/ui/", "", {200, 200, 200, 200, 200, 200}},
@@ -319,4 +320,37 @@ TEST_CASE("start-up warns about an open port only beyond loopback and without to
     CHECK(contains(quiet.log(), "dray stopped"));
     CHECK_FALSE(contains(quiet.log(), warning));
   }
+}
+
+TEST_CASE("GET /events tells a user token about its own jobs only", "[http][e2e][auth]") {
+  TempDir dir;
+  DrayProcess dray(authEnv(dir));
+  INFO(dray.log());
+  dray::test::SseClient alice_events(dray.port(), "/events", {{"Authorization", "Bearer " + kAliceToken}});
+  REQUIRE(alice_events.status() == 200);
+  dray::test::SseClient admin_events(dray.port(), "/events", {{"Authorization", "Bearer " + kAdminToken}});
+  const std::string bobs = submitAs(dray, kBobToken, kQuickJob);
+  REQUIRE(waitForStatus(dray, bobs, "complete"));
+  const std::string alices = submitAs(dray, kAliceToken, kQuickJob);
+  REQUIRE(waitForStatus(dray, alices, "complete"));
+  REQUIRE(as(dray, kAdminToken, "DELETE", "/jobs/" + bobs).status == 204);
+  REQUIRE(as(dray, kAdminToken, "DELETE", "/jobs/" + alices).status == 204);
+  // Alice's stream: her job from start to removal, nothing of Bob's.
+  std::vector<std::string> seen;
+  while (auto event = alice_events.next()) {
+    const std::string id = event->json()->getValue<std::string>("id");
+    CHECK(id == alices);
+    seen.push_back(event->event);
+    if (event->event == "removed") break;
+  }
+  CHECK(seen.front() == "state");
+  CHECK(seen.back() == "removed");
+  // The admin's stream has both.
+  std::set<std::string> admin_ids;
+  while (admin_ids.size() < 2) {
+    auto event = admin_events.next();
+    REQUIRE(event);
+    admin_ids.insert(event->json()->getValue<std::string>("id"));
+  }
+  CHECK(admin_ids == std::set<std::string>{alices, bobs});
 }

@@ -42,7 +42,13 @@ TEST_CASE("POST /jobs while Redis is paused answers 503 and the job never appear
   CHECK(waitUntil([&] { return dray.get("/healthz").status == 200; }, 20s));
   std::this_thread::sleep_for(std::chrono::seconds(1));  // let queued commands drain (nothing must appear)
   CHECK(dray.get("/jobs").body == "[]");
-  CHECK(setup.redis.cli("KEYS 'jobs:*'").find("jobs:") == std::string::npos);
+  // No job's key (the node's lease and the nodes' queue are not a job's).
+  const std::string job_keys = setup.redis.cli(
+      "EVAL \"local n = 0 for _, k in ipairs(redis.call('KEYS', 'jobs:*')) do "
+      "if k ~= 'jobs:queue' and string.sub(k, 1, 11) ~= 'jobs:nodes:' then n = n + 1 end end "
+      "return n\" 0");
+  CHECK(job_keys == "0\n");
+  CHECK(setup.redis.cli("XLEN jobs:queue") == "0\n");  // nothing queued for a node either
   // And dray works normally again.
   std::string id = dray.submit(R"({"steps":[{"source":"dray-test/upper"}]})");
   CHECK(dray.waitForJob(id) == "complete");

@@ -17,9 +17,11 @@ class RedisKeys {
   std::string job(const std::string& id) const { return prefix_ + ":" + id; }  ///< hash
   std::string node(const std::string& name) const { return prefix_ + ":nodes:" + name; }  ///< string: holder \n info
   std::string nodePattern() const { return prefix_ + ":nodes:*"; }
-  std::string log(const std::string& id) const { return job(id) + ":log"; }                  ///< list
-  std::string output(const std::string& id) const { return job(id) + ":output"; }            ///< string (fork)
-  std::string description(const std::string& id) const { return job(id) + ":description"; }  ///< string (ours)
+  std::string queue() const { return prefix_ + ":queue"; }  ///< stream of jobs any node may take
+  std::string control(const std::string& node) const { return prefix_ + ":control:" + node; }  ///< stream
+  std::string log(const std::string& id) const { return job(id) + ":log"; }                    ///< list
+  std::string output(const std::string& id) const { return job(id) + ":output"; }              ///< string (fork)
+  std::string description(const std::string& id) const { return job(id) + ":description"; }    ///< string (ours)
   std::string steps(const std::string& id) const { return job(id) + ":steps"; }  ///< hash index -> JSON (ours)
 
   /// Where a job's changes are announced to every dray sharing this Redis (live events):

@@ -153,4 +153,39 @@ if held and string.sub(held, 1, #ARGV[1] + 1) == ARGV[1] .. '\n' then redis.call
 return 1
 )lua";
 
+/// KEYS[1] a job's hash, ARGV[1] a node: makes the node the job's owner unless another
+/// node is (1: it owns the job now, 0: another does, or the job is gone).
+inline constexpr const char* kReserveJobScript = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner or owner == '' then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+  return 1
+end
+if owner == ARGV[1] then return 1 end
+return 0
+)lua";
+
+/// KEYS[1] a job's hash, ARGV[1] the lost node, ARGV[2] the node taking its job over.
+inline constexpr const char* kTransferJobScript = R"lua(
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+return 1
+)lua";
+
+/// KEYS[1] the queue stream, ARGV[1] its group: entries not delivered yet (the group's lag,
+/// or every entry after the last delivered one when Redis cannot tell the lag).
+inline constexpr const char* kQueueDepthScript = R"lua(
+local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+for _, group in ipairs(groups) do
+  local fields = {}
+  for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
+  if fields['name'] == ARGV[1] then
+    if type(fields['lag']) == 'number' then return fields['lag'] end
+    return #redis.call('XRANGE', KEYS[1], '(' .. fields['last-delivered-id'], '+')
+  end
+end
+return redis.call('XLEN', KEYS[1])
+)lua";
+
 }  // namespace dray::plugins::storage::redis

@@ -63,6 +63,7 @@ RedisStorage::RedisStorage(RedisAddress address, RedisStorageOptions options, sd
       std::stoll(time.get<BulkString>(0).value()) * 1000 + std::stoll(time.get<BulkString>(1).value()) / 1000;
   clock_offset_ms_ = redis_millis - localMillis();
   writes_ = std::make_unique<WriteBehindQueue>(pool_, keys_, options_.writes, logger_);
+  queue_ = std::make_unique<RedisWorkQueue>(pool_, keys_, options_.timeout, options_.read_patience);
   logger_.info("redis storage: connected to " + pool_.address().describe());
 }
 

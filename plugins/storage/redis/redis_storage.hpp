@@ -10,6 +10,7 @@
 #include "plugins/storage/redis/change_subscriber.hpp"
 #include "plugins/storage/redis/redis_connection_pool.hpp"
 #include "plugins/storage/redis/redis_keys.hpp"
+#include "plugins/storage/redis/redis_work_queue.hpp"
 #include "plugins/storage/redis/write_behind_queue.hpp"
 
 namespace dray::plugins::storage::redis {
@@ -67,6 +68,8 @@ class RedisStorage final : public sdk::Storage, public sdk::NodeRegistry {
   bool watchChanges(sdk::ChangeWatcher watcher) override;
   /// Node leases are the strings `<prefix>:nodes:<name>` ("<holder>\n<info>", with a TTL).
   sdk::NodeRegistry* nodes() override { return this; }
+  /// The shared queue: the stream `<prefix>:queue` (RedisWorkQueue).
+  sdk::WorkQueue* queue() override { return queue_.get(); }
   bool acquire(const std::string& name, const std::string& holder, const std::string& info,
                std::chrono::milliseconds ttl) override;
   bool renew(const std::string& name, const std::string& holder, const std::string& info,
@@ -92,7 +95,8 @@ class RedisStorage final : public sdk::Storage, public sdk::NodeRegistry {
   ChangeNotifier notifier_;
   std::mutex subscriber_mutex_;
   std::unique_ptr<ChangeSubscriber> subscriber_;  // after the notifier it tells
-  std::unique_ptr<WriteBehindQueue> writes_;      // last: stops (and flushes) first
+  std::unique_ptr<RedisWorkQueue> queue_;
+  std::unique_ptr<WriteBehindQueue> writes_;  // last: stops (and flushes) first
 };
 
 /// Reads the original's totalSteps: a decimal number, or the raw character the original

@@ -13,6 +13,7 @@
 #include "dray/sdk/nodes.hpp"
 #include "dray/sdk/plugin.hpp"
 #include "dray/sdk/types.hpp"
+#include "dray/sdk/work_queue.hpp"
 
 namespace dray::sdk {
 
@@ -96,6 +97,9 @@ class DRAY_SDK_API Storage : public Plugin {
   /// Node leases, for a storage several dray processes share; null (the default) for one
   /// that belongs to one process (memory), which is then the only node.
   virtual NodeRegistry* nodes() { return nullptr; }
+  /// The queue shared by the nodes on this storage; null (the default) for a storage of one
+  /// process, whose jobs wait in that process.
+  virtual WorkQueue* queue() { return nullptr; }
 
   /// Registers the watcher (replacing any earlier one) told about every change of every job
   /// made through this storage, and, for a shared backend, through other hosts' storages

@@ -7,7 +7,7 @@
 
 /// The major version is the ABI version: bumped on every change to a declaration under
 /// dray/sdk/ (sdk/ABI records the header checksum for each value).
-#define DRAY_SDK_VERSION_MAJOR 8
+#define DRAY_SDK_VERSION_MAJOR 9
 #define DRAY_SDK_VERSION_MINOR 0
 #define DRAY_SDK_VERSION_PATCH 0
 

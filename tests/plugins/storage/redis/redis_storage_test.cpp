@@ -264,14 +264,14 @@ TEST_CASE("DRAY_JOBS_KEY replaces `jobs` in every key, channels keep the bare id
   storage.flush();
   CHECK(sortedKeys(server) ==
         "custom\ncustom:K-1\ncustom:K-1:description\ncustom:K-1:log\ncustom:K-1:output\n"
-        "custom:K-1:steps\n");
+        "custom:K-1:steps\ncustom:queue\n");
   CHECK(server.cli("LRANGE custom 0 -1") == "K-1\n");
   CHECK(storage.listJobs() == Lines{"K-1"});
   CHECK(storage.readOutput("K-1") == "out");
   CHECK(storage.readLog("K-1", 0, SIZE_MAX) == Lines{"line"});
   CHECK(subscriber.waitFor("K-1:status", "complete", std::chrono::seconds(5)));
   CHECK(storage.deleteJob("K-1"));
-  CHECK(sortedKeys(server).empty());
+  CHECK(sortedKeys(server) == "custom:queue\n");  // the nodes' shared queue stays
 }
 
 TEST_CASE("DRAY_KEY_TTL: every key of a job expires, and every write renews them all", "[redis][retention]") {

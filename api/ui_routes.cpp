@@ -50,7 +50,11 @@ std::string readWhole(const std::string& path) {
 std::string etagOf(const std::string& body) {
   Poco::SHA1Engine sha1;
   sha1.update(body);
-  return "\"" + Poco::DigestEngine::digestToHex(sha1.digest()).substr(0, 20) + "\"";
+  const std::string hex = Poco::DigestEngine::digestToHex(sha1.digest());
+  std::string etag(1, '"');
+  etag.append(hex, 0, 20);
+  etag.push_back('"');
+  return etag;
 }
 
 // Whether an If-None-Match field names this ETag (or is "*").

@@ -252,7 +252,10 @@ int run(int argc, char** argv) {
   // as soon as the runner lets the job go. Running jobs get the grace period, then are
   // stopped; each stopped step ends within the runtime's kill grace.
   std::thread api_stop([&server] { server.stop(); });
-  if (worker) worker->stop();  // taken and not started: back to the queue, for another node
+  if (worker) {
+    worker->stop();          // taken and not started: back to the queue, for another node
+    queue_worker = nullptr;  // the lease's threads outlive it
+  }
   runner.shutdown(std::chrono::milliseconds(static_cast<long>(config.shutdown_grace * 1000)));
   api_stop.join();
   recovery.join();

@@ -34,25 +34,28 @@ dockerd --data-root "$work/d2/data" --exec-root "$work/d2/exec" --pidfile "$work
 for _ in $(seq 1 120); do docker -H "$engine2" info >/dev/null 2>&1 && break; sleep 0.5; done
 docker save dray-test/busybox dray-test/script | docker -H "$engine2" load >/dev/null
 
-start_node() {  # start_node <name> <docker host> <jobs key>: prints its port
-  local log="$work/$1.log"
+start_node() {  # start_node <name> <docker host> <jobs key> (not in a subshell: pids are kept)
   DRAY_STORAGE=redis REDIS_URL="redis://127.0.0.1:$redis_port" DRAY_INSTANCE="$1" DRAY_WORKERS="$workers" \
-    DRAY_JOBS_KEY="$3" \
-    DOCKER_HOST="$2" DRAY_PLUGIN_PATH="$build/lib/dray/plugins" LOG_LEVEL=warn \
-    "$build/bin/dray" -p 0 >"$log" 2>&1 &
+    DRAY_JOBS_KEY="$3" DOCKER_HOST="$2" DRAY_PLUGIN_PATH="$build/lib/dray/plugins" LOG_LEVEL=info \
+    "$build/bin/dray" -p 0 >"$work/$1.log" 2>&1 &
   pids+=($!)
+}
+port_of() {  # port_of <name>: the port the node logged it listens on
   for _ in $(seq 1 100); do
-    grep -q "listening on port" "$log" 2>/dev/null && break
+    grep -q "listening on port" "$work/$1.log" 2>/dev/null && break
     sleep 0.1
   done
-  sed -nE 's/.*dray listening on port ([0-9]+).*/\1/p' "$log" | head -1
+  sed -nE 's/.*dray listening on port ([0-9]+).*/\1/p' "$work/$1.log" | head -1
 }
 # The two-node arm shares one queue (key prefix "two"); the one-node baseline has its own
 # ("one") on the machine's engine, idle while the other arm runs.
-port_a=$(start_node bench-a unix:///var/run/docker.sock two)
-port_b=$(start_node bench-b "$engine2" two)
-port_solo=$(start_node bench-solo unix:///var/run/docker.sock one)
-[ -n "$port_a" ] && [ -n "$port_b" ] && [ -n "$port_solo" ] || { echo "scale bench: a node did not start"; exit 1; }
+start_node bench-a unix:///var/run/docker.sock two
+start_node bench-b "$engine2" two
+start_node bench-solo unix:///var/run/docker.sock one
+port_a=$(port_of bench-a)
+port_b=$(port_of bench-b)
+port_solo=$(port_of bench-solo)
+[ -n "$port_a" ] && [ -n "$port_b" ] && [ -n "$port_solo" ] || { echo "scale bench: a node did not start"; tail "$work"/*.log; exit 1; }
 job='{"steps":[{"source":"dray-test/script","environment":[{"variable":"SCRIPT","value":"echo hello; sleep 0.2"}]}]}'
 
 # run_round <port…>: posts the jobs round-robin over the ports, waits for all; prints jobs/s.

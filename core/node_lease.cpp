@@ -76,7 +76,10 @@ void NodeLease::renewLoop() {
         fenced_ = false;
         lock.unlock();
         logger_.info("node lease on '" + options_.name + "' taken again");
-        if (options_.on_regained) options_.on_regained();
+        {
+          std::lock_guard callbacks(callbacks_mutex_);
+          if (options_.on_regained) options_.on_regained();
+        }
         lock.lock();
       }
     } else {
@@ -99,9 +102,13 @@ void NodeLease::fenceLoop() {
     }
     fenced_ = true;
     const std::string why = last_failure_.empty() ? "no renewal in time" : last_failure_;
+    // Taken before the lease's lock is let go: a renewal that works meanwhile waits for
+    // on_lost to return before it calls on_regained, never the other way round.
+    std::unique_lock callbacks(callbacks_mutex_);
     lock.unlock();
     options_.on_lost("dray: node " + options_.name + " lost its lease (" + why +
                      "); its running jobs were stopped so that no job runs on two nodes");
+    callbacks.unlock();
     lock.lock();
   }
 }

@@ -56,6 +56,7 @@ class NodeLease {
   sdk::Logger& logger_;
   const std::string holder_;
   std::mutex mutex_;
+  std::mutex callbacks_mutex_;  // on_lost and on_regained, one at a time, in that order
   std::condition_variable wake_;
   bool stopping_ = false;
   bool fenced_ = false;

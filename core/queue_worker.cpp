@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <Poco/JSON/Parser.h>
+
 #include "core/errors.hpp"
 #include "core/job_codec.hpp"
 #include "core/job_log.hpp"
@@ -13,6 +15,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kCancel = "cancel ";
+
+// Whether a job was kept out of the shared queue: it carries secrets (or a callback secret),
+// whose values only the node that accepted it holds (storage has "***").
+bool keptByItsNode(const sdk::JobRecord& record) {
+  try {
+    const auto job = Poco::JSON::Parser().parse(record.description).extract<Poco::JSON::Object::Ptr>();
+    const auto secrets = job->getArray("secrets");
+    const auto callback = job->getObject("callback");
+    return (secrets && secrets->size() > 0) || (callback && callback->has("secret"));
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 }  // namespace
 
@@ -104,19 +119,20 @@ void QueueWorker::takeLoop() {
         for (const auto& entry : queue_.take(options_.node, idle, options_.wait)) adopt(entry, "");
       } else {
         std::unique_lock idle_lock(mutex_);
-        wake_.wait_for(idle_lock, std::chrono::milliseconds(200), [this] { return stopping_; });
+        if (!stopping_) wake_.wait_for(idle_lock, std::chrono::milliseconds(200));  // finished() wakes it
       }
       if (Clock::now() >= next_look) {
         next_look = Clock::now() + options_.ttl / 3;
         takeOverLostNodes();
+        // Entries this node holds but nothing here runs (a reply lost on its way, a batch cut
+        // short by an error, entries claimed here): settled now rather than never.
+        adoptOwnPending();
       }
     } catch (const std::exception& e) {
       logger_.warn(std::string("queue: ") + e.what() + " (trying again in a second)");
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      if (readopt) {
-        std::lock_guard again(mutex_);
-        readopt_ = true;
-      }
+      std::lock_guard again(mutex_);
+      readopt_ = true;
     }
     lock.lock();
   }
@@ -131,7 +147,9 @@ void QueueWorker::listenLoop() {
       for (const auto& message : queue_.receive(options_.node, cursor, options_.wait)) {
         if (message.text.rfind(kCancel, 0) != 0) continue;
         const std::string id = message.text.substr(std::string(kCancel).size());
-        if (runner_.cancel(id)) logger_.info("queue: job " + id + " canceled at another node's request");
+        // The whole cancel path: also a job between being taken and being queued here, one
+        // given back on a fence, or one that moved to yet another node.
+        if (cancel(id)) logger_.info("queue: job " + id + " canceled at another node's request");
       }
     } catch (const std::exception& e) {
       logger_.warn(std::string("queue: cannot read this node's messages: ") + e.what());
@@ -199,6 +217,9 @@ void QueueWorker::adopt(const sdk::QueueEntry& entry, const std::string& lost_fr
   }
   {
     std::lock_guard lock(mutex_);
+    // Fenced meanwhile: another node may take this entry over now; it stays pending here and
+    // is settled again when the lease is back.
+    if (fenced_ || stopping_) return;
     entries_[id] = entry.entry_id;
   }
   try {
@@ -227,7 +248,8 @@ void QueueWorker::takeOverLostNodes() {
     }
     auto [seen, first] = missing_since_.try_emplace(node, now);
     if (first || now - seen->second < margin) continue;
-    const auto entries = queue_.claim(node, options_.node, options_.ttl);
+    // Entries moved (or delivered) less than `margin` ago stay: another survivor has them.
+    const auto entries = queue_.claim(node, options_.node, margin);
     if (!entries.empty()) {
       logger_.warn("queue: node " + node + " is gone (no lease): taking over its " + std::to_string(entries.size()) +
                    " jobs");
@@ -244,7 +266,7 @@ void QueueWorker::endJobsKeptBy(const std::string& lost) {
   // alone, and cannot run elsewhere (only that process had the values).
   for (const auto& id : storage_.listJobs()) {
     const auto record = storage_.getJob(id);
-    if (!record || record->owner != lost || isFinal(record->status)) continue;
+    if (!record || record->owner != lost || isFinal(record->status) || !keptByItsNode(*record)) continue;
     std::lock_guard adopting(adopt_mutex_);
     if (!queue_.transfer(id, lost, options_.node)) continue;
     endUnrun(*record, sdk::kStatusError,
@@ -263,6 +285,13 @@ bool QueueWorker::cancel(const std::string& job_id) {
     // that takes its entry finds it ended.
     if (runner_.cancel(job_id)) return true;
     endUnrun(*record, sdk::kStatusCanceled, "canceled before it started");
+    return true;
+  }
+  bool owner_alive = false;
+  for (const auto& [name, info] : nodes_.list()) owner_alive = owner_alive || name == record->owner;
+  if (!owner_alive && queue_.transfer(job_id, record->owner, options_.node)) {
+    // Its node is gone: nobody would read the message. It ends here; its take-over finds it ended.
+    endUnrun(*record, sdk::kStatusCanceled, "canceled while its node " + record->owner + " was gone");
     return true;
   }
   queue_.send(record->owner, kCancel + job_id);

@@ -71,9 +71,9 @@ class QueueWorker {
   void fenced();
   void regained();
 
-  /// Cancels a job this node's runner does not hold: one still waiting in the queue ends
-  /// `canceled` here; one another node owns is canceled by that node. False when no node
-  /// holds it (it ended, or its node is gone and the job is about to be taken over).
+  /// Cancels a job this node's runner does not hold: one still waiting in the queue (or
+  /// whose node is gone) ends `canceled` here; one another live node owns is canceled by that
+  /// node, told through its message stream. False when the job is unknown or has ended.
   bool cancel(const std::string& job_id);
 
  private:

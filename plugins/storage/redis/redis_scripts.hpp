@@ -173,6 +173,14 @@ redis.call('HSET', KEYS[1], 'owner', ARGV[2])
 return 1
 )lua";
 
+/// KEYS[1] the queue stream, ARGV[1] its group, ARGV[2] a consumer: deleted only when it has
+/// no pending entries (-1 otherwise).
+inline constexpr const char* kForgetConsumerScript = R"lua(
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #pending > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+)lua";
+
 /// KEYS[1] the queue stream, ARGV[1] its group: entries not delivered yet (the group's lag,
 /// or every entry after the last delivered one when Redis cannot tell the lag).
 inline constexpr const char* kQueueDepthScript = R"lua(

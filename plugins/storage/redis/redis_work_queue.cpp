@@ -143,8 +143,9 @@ std::vector<std::string> RedisWorkQueue::consumers() {
 }
 
 void RedisWorkQueue::forget(const std::string& node) {
-  Command command("XGROUP");
-  command << "DELCONSUMER" << stream_ << kGroup << node;
+  // DELCONSUMER drops a consumer's pending entries with it: only one with none goes.
+  Command command("EVAL");
+  command << kForgetConsumerScript << "1" << stream_ << kGroup << node;
   pool_.run<Poco::Int64>([&](RedisConnection& client) { return client.execute<Poco::Int64>(command); }, patience_);
 }
 

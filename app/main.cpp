@@ -182,6 +182,9 @@ int run(int argc, char** argv) {
     core::QueueWorkerOptions queue_options;
     queue_options.node = config.instance;
     queue_options.ttl = std::chrono::milliseconds(static_cast<long>(config.node_ttl * 1000));
+    queue_options.on_ended = [&webhooks](const std::string& id, const std::optional<core::WebhookTarget>& callback) {
+      webhooks.jobEnded(id, callback);
+    };
     worker = std::make_unique<core::QueueWorker>(
         *storage, *storage->queue(), *storage->nodes(), runner,
         [&service](const sdk::JobRecord& record) { return service.resolveStored(record); }, queue_options,

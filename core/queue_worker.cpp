@@ -18,6 +18,19 @@ constexpr const char* kCancel = "cancel ";
 
 // Whether a job was kept out of the shared queue: it carries secrets (or a callback secret),
 // whose values only the node that accepted it holds (storage has "***").
+// The job's `callback` from its stored description, when it can be sent: one with a secret
+// cannot (storage has "***"), and goes unsent.
+std::optional<WebhookTarget> storedCallback(const sdk::JobRecord& record) {
+  try {
+    const auto job = Poco::JSON::Parser().parse(record.description).extract<Poco::JSON::Object::Ptr>();
+    const auto callback = job->getObject("callback");
+    if (!callback || callback->has("secret") || !callback->has("url")) return std::nullopt;
+    return WebhookTarget{callback->getValue<std::string>("url"), ""};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 bool keptByItsNode(const sdk::JobRecord& record) {
   try {
     const auto job = Poco::JSON::Parser().parse(record.description).extract<Poco::JSON::Object::Ptr>();
@@ -183,7 +196,7 @@ void QueueWorker::adopt(const sdk::QueueEntry& entry, const std::string& lost_fr
   if (runner_.state(id)) return;  // this runner has it already
   // A job that started on a node that is not running it now: one that was lost, or this
   // node before a restart or a fence. It ends `error`, or runs again if it asked for that.
-  const auto interrupted = [&](const std::string& why) {
+  const auto interrupted = [&](const std::string& why, const std::string& not_rerun) {
     bool rerun = false;
     try {
       rerun = decodeJob(record->description).definition.rerun_on_node_loss;
@@ -191,7 +204,7 @@ void QueueWorker::adopt(const sdk::QueueEntry& entry, const std::string& lost_fr
       // not decodable: not run again
     }
     if (!rerun) {
-      endUnrun(*record, sdk::kStatusError, why);
+      endUnrun(*record, sdk::kStatusError, why + not_rerun);
       acknowledge(entry.entry_id);
       return false;
     }
@@ -200,12 +213,12 @@ void QueueWorker::adopt(const sdk::QueueEntry& entry, const std::string& lost_fr
   };
   if (!lost_from.empty() && record->owner == lost_from) {
     if (!queue_.transfer(id, lost_from, options_.node)) return acknowledge(entry.entry_id);
-    if (!record->started_at.empty() && !interrupted("node " + lost_from + " was lost while this job was running"))
+    if (!record->started_at.empty() && !interrupted("node " + lost_from + " was lost while this job was running", ""))
       return;
   } else if (!queue_.reserve(id, options_.node)) {
     return acknowledge(entry.entry_id);  // another node owns it (it was canceled there)
   } else if (!record->started_at.empty() &&
-             !interrupted("interrupted: node " + options_.node + " stopped while this job was running")) {
+             !interrupted("interrupted: dray stopped while this job was running", "; it was not resumed")) {
     return;
   }
   ResolvedJob job;
@@ -315,6 +328,7 @@ void QueueWorker::endUnrun(const sdk::JobRecord& record, const std::string& stat
   storage_.flush();
   storage_.setStatus(record.id, status);
   storage_.flush();
+  if (options_.on_ended) options_.on_ended(record.id, storedCallback(record));
 }
 
 void QueueWorker::resetForRerun(const sdk::JobRecord& record, const std::string& line) {

@@ -5,12 +5,14 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "core/job_resolver.hpp"
 #include "core/job_runner.hpp"
+#include "core/webhook_policy.hpp"
 #include "dray/sdk/log.hpp"
 #include "dray/sdk/nodes.hpp"
 #include "dray/sdk/storage.hpp"
@@ -22,6 +24,9 @@ struct QueueWorkerOptions {
   std::string node;                      ///< this node's name (DRAY_INSTANCE)
   std::chrono::milliseconds ttl{10000};  ///< DRAY_NODE_TTL: how often lost nodes are looked for, and the margin
   std::chrono::milliseconds wait{1000};  ///< how long one blocking read of the queue waits
+  /// A job this worker ended itself (not a runner): its webhooks go out, as for any end.
+  /// `callback` is the job's own, when it has one that needs no secret. Must not throw.
+  std::function<void(const std::string& job_id, const std::optional<WebhookTarget>& callback)> on_ended{};
 };
 
 /// Turns a stored job into one this node can run (decode and resolve with this node's

@@ -1,6 +1,7 @@
 // Issue 16: completion webhooks. Real dray, real engine, a real HTTP receiver on loopback;
 // signatures checked with the Standard Webhooks reference library (npm, test-only).
 // [memory] cases run on memory storage, [redis] ones on a redis-server of their own.
+#include <set>
 #include <string>
 #include <thread>
 
@@ -258,4 +259,32 @@ TEST_CASE("dray killed with deliveries pending: the next start delivers them, a 
   CHECK(dray::test::verifyWithReferenceLibrary(kServerSecret, server_deliveries, verifier) == 0);
   INFO(verifier);
   CHECK_THAT(second.log(), Catch::Contains("undeliverable"));
+}
+
+TEST_CASE("a job canceled while it waits in the nodes' shared queue still sends its webhooks",
+          "[e2e][webhooks][redis]") {
+  dray::test::RedisServer redis;
+  WebhookReceiver receiver;
+  DrayProcess dray(allowLoopback({{"DRAY_STORAGE", "redis"},
+                                  {"REDIS_URL", redis.url()},
+                                  {"DRAY_WORKERS", "1"},
+                                  {"DRAY_WEBHOOK_URL", receiver.url("/all")},
+                                  {"DRAY_WEBHOOK_SECRET", kServerSecret}}));
+  // The one worker is busy: the second job waits in the shared queue, and is canceled there.
+  const std::string busy = dray.submit(R"({"steps":[)" + scriptStep("sleep 30") + "]}");
+  REQUIRE(dray::test::waitUntil(
+      [&] { return dray.get("/jobs/" + busy).json()->getValue<std::string>("state") == "running"; }, 30s));
+  const std::string waiting = dray.submit(jobWithCallback(receiver.url("/job")));
+  REQUIRE(dray.get("/jobs/" + waiting).json()->getValue<std::string>("state") == "queued");
+  REQUIRE(dray.post("/jobs/" + waiting + "/cancel", "").status == 202);
+  REQUIRE(receiver.waitFor(2, 30s));  // the server's webhook and the job's callback
+  std::set<std::string> paths;
+  for (const auto& delivery : receiver.received()) {
+    auto body = dray::test::HttpResult{200, delivery.body, {}}.json();
+    CHECK(body->getValue<std::string>("id") == waiting);
+    CHECK(body->getValue<std::string>("status") == "canceled");
+    paths.insert(delivery.path);
+  }
+  CHECK(paths == std::set<std::string>{"/all", "/job"});
+  CHECK(dray.post("/jobs/" + busy + "/cancel", "").status == 202);
 }

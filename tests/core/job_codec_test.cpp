@@ -166,3 +166,10 @@ TEST_CASE("retries and resources are checked at their edges", "[core][codec][ret
   CHECK(step(R"("cpuShares":1024)").resources.cpu_shares == 1024);
   CHECK(step(R"("pidsLimit":64)").resources.pids_limit == 64);
 }
+
+TEST_CASE("rerunOnNodeLoss is a boolean, false unless given", "[core][codec]") {
+  CHECK_FALSE(decodeJob(R"({"steps":[{"source":"a"}]})").definition.rerun_on_node_loss);
+  CHECK(decodeJob(R"({"rerunOnNodeLoss":true,"steps":[{"source":"a"}]})").definition.rerun_on_node_loss);
+  CHECK_THROWS_WITH(decodeJob(R"({"rerunOnNodeLoss":"yes","steps":[{"source":"a"}]})"),
+                    "job.rerunOnNodeLoss must be true or false");
+}

@@ -62,11 +62,8 @@ CreatedJob JobService::create(const std::string& body, const std::string& creato
   }
   const double stored_ms = millisecondsSince(accepted);
   try {
-    if (shared) {
-      queue_->push(id);
-    } else {
-      runner_.submit(std::move(resolved));
-    }
+    // A shared job entered the nodes' queue with its record (Storage::createJob).
+    if (!shared) runner_.submit(std::move(resolved));
   } catch (...) {
     try {
       storage_.deleteJob(id);  // never leave a record that no worker will finish

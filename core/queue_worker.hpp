@@ -64,8 +64,6 @@ class QueueWorker {
   /// ends (or runs again) those that had. Throws sdk::StorageError.
   std::set<std::string> pendingJobIds();
 
-  /// Puts a job in the shared queue (POST /jobs). Throws sdk::StorageError.
-  void push(const std::string& job_id) { queue_.push(job_id); }
   /// Jobs waiting for a node, for 429s and /metrics. Throws sdk::StorageError.
   std::size_t depth() { return queue_.depth(); }
 

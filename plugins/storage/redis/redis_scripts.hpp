@@ -93,9 +93,11 @@ return kept
   "local now = redis.call('TIME')\n"                                  \
   "if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[" #n "]) then return -2 end\n"
 
-/// The job's keys, KEYS[6] the jobs list. ARGV: id, totalSteps, completedSteps, status,
-/// description, owner, name, createdAt, creator, deadline (Redis time, ms), a nonce of this
-/// create call, the TTL, the change channel, then one JSON record per step. Publishes the fork's fields it sets
+/// The job's keys, KEYS[6] the jobs list, KEYS[7] the nodes' queue. ARGV: id, totalSteps,
+/// completedSteps, status, description, owner, name, createdAt, creator, deadline (Redis
+/// time, ms), a nonce of this create call, the TTL, the change channel, then one JSON record
+/// per step. A job without an owner goes into the queue in the same script: it is never
+/// stored without its entry. Publishes the fork's fields it sets
 /// (`<id>:status`, `<id>:completedSteps`, `<id>:createdAt`). Returns 1 when the job was made
 /// (also when our own earlier try, whose reply was lost, made it: same nonce), 0 when
 /// another create made that id, -2 past the deadline.
@@ -110,6 +112,7 @@ redis.call('HSET', KEYS[1], 'totalSteps', ARGV[2], 'completedSteps', ARGV[3], 's
 redis.call('SET', KEYS[4], ARGV[5])
 for i = 14, #ARGV do redis.call('HSET', KEYS[5], tostring(i - 14), ARGV[i]) end
 redis.call('RPUSH', KEYS[6], ARGV[1])
+if ARGV[6] == '' then redis.call('XADD', KEYS[7], '*', 'job', ARGV[1]) end
 refresh_ttl()
 redis.call('PUBLISH', ARGV[1] .. ':status', ARGV[4])
 redis.call('PUBLISH', ARGV[1] .. ':completedSteps', ARGV[3])

@@ -34,7 +34,9 @@ using ChangeWatcher = std::function<void(const std::string& id, JobChange change
 /// (e.g. deleted while running) are ignored, never recreate the job.
 class DRAY_SDK_API Storage : public Plugin {
  public:
-  /// Stores a new job; `job.id` is unique.
+  /// Stores a new job; `job.id` is unique. With a shared queue (queue() not null), a job
+  /// with an empty `owner` also enters the queue, in the same atomic step: it is never
+  /// stored without its entry, nor queued without its record.
   virtual void createJob(const JobRecord& job) = 0;
 
   /// The job, or nullopt if unknown.

@@ -31,7 +31,8 @@ class DRAY_SDK_API WorkQueue {
  public:
   virtual ~WorkQueue() = default;
 
-  /// Adds a job that any node may take.
+  /// Adds a job that any node may take. (Storage::createJob queues a job without an owner
+  /// by itself; this is for a job whose entry was lost.)
   virtual void push(const std::string& job_id) = 0;
   /// Up to `max` jobs for `node`, waiting up to `wait` for the first. They stay pending for
   /// `node` until acknowledged.

@@ -121,3 +121,16 @@ TEST_CASE("queue: a deleted stream is made again instead of failing every read",
   q.queue.push("J-1");
   CHECK(jobIds(q.queue.take("node-a", 1, 100ms)) == std::vector<std::string>{"J-1"});
 }
+
+TEST_CASE("queue: a job created without an owner is queued with its record, one with an owner is not",
+          "[redis][queue]") {
+  Queue q;
+  sdk::JobRecord shared = test::jobRecord("J-shared", 1, "{}");
+  shared.owner = "";
+  sdk::JobRecord kept = test::jobRecord("J-kept", 1, "{}");
+  kept.owner = "node-a";
+  q.storage.createJob(shared);
+  q.storage.createJob(kept);
+  CHECK(q.queue.depth() == 1);
+  CHECK(jobIds(q.queue.take("node-b", 5, 100ms)) == std::vector<std::string>{"J-shared"});
+}

@@ -78,8 +78,9 @@ void RedisStorage::createJob(const sdk::JobRecord& job) {
   Command command("EVAL");
   command << kCreateJobScript << "7";
   for (const auto& key : keys_.ofJob(job.id)) command << key;
-  command << keys_.jobs() << keys_.queue() << job.id << std::to_string(job.total_steps) << std::to_string(job.completed_steps)
-          << job.status << job.description << job.owner << job.name << job.created_at << job.creator << deadline()
+  command << keys_.jobs() << keys_.queue() << job.id << std::to_string(job.total_steps)
+          << std::to_string(job.completed_steps) << job.status << job.description << job.owner << job.name
+          << job.created_at << job.creator << deadline()
           << Poco::UUIDGenerator::defaultGenerator().createRandom().toString()  // tells our retry from a clash
           << std::to_string(options_.retention.key_ttl.count()) << keys_.changeChannel(job.id);
   for (const auto& step : job.steps) command << encodeStepRecord(step);

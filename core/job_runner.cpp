@@ -100,16 +100,12 @@ bool JobRunner::cancel(const std::string& id) {
     source.request_stop();  // outside the lock: stop callbacks run on this thread
     return true;
   }
-  auto queued = findQueuedLocked(id);
-  if (queued == queue_.end()) return false;
-  const auto index = queued - queue_.cbegin();
-  ResolvedJob job = std::move(queue_[static_cast<std::size_t>(index)]);
-  queued_ids_.erase(id);
-  queue_.erase(queue_.begin() + index);
+  std::optional<ResolvedJob> job = takeQueuedLocked(id);
+  if (!job) return false;
   lock.unlock();
   changed_.notify_all();
   JobLogger(storage_, id).warn("canceled before it started");
-  finishJob(job, Status::kCanceled);
+  finishJob(*job, Status::kCanceled);
   return true;
 }
 
@@ -144,6 +140,16 @@ std::optional<RunState> JobRunner::state(const std::string& id) const {
 
 std::deque<ResolvedJob>::const_iterator JobRunner::findQueuedLocked(const std::string& id) const {
   return std::find_if(queue_.begin(), queue_.end(), [&](const ResolvedJob& job) { return job.id == id; });
+}
+
+std::optional<ResolvedJob> JobRunner::takeQueuedLocked(const std::string& id) {
+  auto queued = findQueuedLocked(id);
+  if (queued == queue_.end()) return std::nullopt;
+  const auto index = queued - queue_.cbegin();
+  ResolvedJob job = std::move(queue_[static_cast<std::size_t>(index)]);
+  queued_ids_.erase(id);
+  queue_.erase(queue_.begin() + index);
+  return job;
 }
 
 void JobRunner::shutdown(std::chrono::milliseconds grace) {
@@ -183,10 +189,7 @@ void JobRunner::shutdown(std::chrono::milliseconds grace) {
 
 bool JobRunner::withdraw(const std::string& id) {
   std::unique_lock lock(mutex_);
-  auto queued = findQueuedLocked(id);
-  if (queued == queue_.end()) return false;
-  queue_.erase(queue_.begin() + (queued - queue_.cbegin()));
-  queued_ids_.erase(id);
+  if (!takeQueuedLocked(id)) return false;
   lock.unlock();
   changed_.notify_all();
   return true;

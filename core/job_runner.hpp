@@ -125,6 +125,8 @@ class JobRunner {
   // (empty when already stopping); request_stop() it after releasing the lock.
   std::stop_source stopLocked(Active& active, std::string reason, Status status);
   std::deque<ResolvedJob>::const_iterator findQueuedLocked(const std::string& id) const;
+  // Removes a queued job from the queue and hands it back (requires mutex_ held).
+  std::optional<ResolvedJob> takeQueuedLocked(const std::string& id);
   void finishJob(const ResolvedJob& job, Status status);
 
   LogCountingStorage storage_;  // the storage given, counting each running job's log lines

@@ -9,6 +9,7 @@
 #include "core/job_log.hpp"
 #include "core/job_state.hpp"
 #include "core/metrics.hpp"
+#include "core/recovery.hpp"
 
 namespace dray::core {
 namespace {
@@ -16,30 +17,32 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kCancel = "cancel ";
 
-// Whether a job was kept out of the shared queue: it carries secrets (or a callback secret),
-// whose values only the node that accepted it holds (storage has "***").
-// The job's `callback` from its stored description, when it can be sent: one with a secret
-// cannot (storage has "***"), and goes unsent.
-std::optional<WebhookTarget> storedCallback(const sdk::JobRecord& record) {
+// The job as stored (the 201 echo), or null when it is not a JSON object.
+Poco::JSON::Object::Ptr descriptionOf(const sdk::JobRecord& record) {
   try {
-    const auto job = Poco::JSON::Parser().parse(record.description).extract<Poco::JSON::Object::Ptr>();
-    const auto callback = job->getObject("callback");
-    if (!callback || callback->has("secret") || !callback->has("url")) return std::nullopt;
-    return WebhookTarget{callback->getValue<std::string>("url"), ""};
+    return Poco::JSON::Parser().parse(record.description).extract<Poco::JSON::Object::Ptr>();
   } catch (const std::exception&) {
-    return std::nullopt;
+    return nullptr;
   }
 }
 
+// The job's `callback` from its stored description, when it can be sent: one with a secret
+// cannot (storage has "***"), and goes unsent.
+std::optional<WebhookTarget> storedCallback(const sdk::JobRecord& record) {
+  const auto job = descriptionOf(record);
+  const auto callback = job ? job->getObject("callback") : nullptr;
+  if (!callback || callback->has("secret") || !callback->has("url")) return std::nullopt;
+  return WebhookTarget{callback->getValue<std::string>("url"), ""};
+}
+
+// Whether a job was kept out of the shared queue: it carries secrets (or a callback secret),
+// whose values only the node that accepted it holds (storage has "***").
 bool keptByItsNode(const sdk::JobRecord& record) {
-  try {
-    const auto job = Poco::JSON::Parser().parse(record.description).extract<Poco::JSON::Object::Ptr>();
-    const auto secrets = job->getArray("secrets");
-    const auto callback = job->getObject("callback");
-    return (secrets && secrets->size() > 0) || (callback && callback->has("secret"));
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto job = descriptionOf(record);
+  if (!job) return false;
+  const auto secrets = job->getArray("secrets");
+  const auto callback = job->getObject("callback");
+  return (secrets && secrets->size() > 0) || (callback && callback->has("secret"));
 }
 
 }  // namespace
@@ -217,8 +220,7 @@ void QueueWorker::adopt(const sdk::QueueEntry& entry, const std::string& lost_fr
       return;
   } else if (!queue_.reserve(id, options_.node)) {
     return acknowledge(entry.entry_id);  // another node owns it (it was canceled there)
-  } else if (!record->started_at.empty() &&
-             !interrupted("interrupted: dray stopped while this job was running", "; it was not resumed")) {
+  } else if (!record->started_at.empty() && !interrupted(kInterruptedLine, "; it was not resumed")) {
     return;
   }
   ResolvedJob job;
@@ -247,9 +249,14 @@ void QueueWorker::adopt(const sdk::QueueEntry& entry, const std::string& lost_fr
   }
 }
 
-void QueueWorker::takeOverLostNodes() {
+std::set<std::string> QueueWorker::liveNodes() {
   std::set<std::string> live;
   for (const auto& [name, info] : nodes_.list()) live.insert(name);
+  return live;
+}
+
+void QueueWorker::takeOverLostNodes() {
+  const std::set<std::string> live = liveNodes();
   const auto now = Clock::now();
   // A node's lease ending is not enough: its fence may still be stopping its jobs. One more
   // look, a third of the ttl (and at least two seconds) later, must find it gone too.
@@ -300,9 +307,7 @@ bool QueueWorker::cancel(const std::string& job_id) {
     endUnrun(*record, sdk::kStatusCanceled, "canceled before it started");
     return true;
   }
-  bool owner_alive = false;
-  for (const auto& [name, info] : nodes_.list()) owner_alive = owner_alive || name == record->owner;
-  if (!owner_alive && queue_.transfer(job_id, record->owner, options_.node)) {
+  if (!liveNodes().count(record->owner) && queue_.transfer(job_id, record->owner, options_.node)) {
     // Its node is gone: nobody would read the message. It ends here; its take-over finds it ended.
     endUnrun(*record, sdk::kStatusCanceled, "canceled while its node " + record->owner + " was gone");
     return true;

@@ -86,6 +86,7 @@ class QueueWorker {
   // from the queue or is this node's own).
   void adopt(const sdk::QueueEntry& entry, const std::string& lost_from);
   void adoptOwnPending();
+  std::set<std::string> liveNodes();  // the names holding a lease now
   void takeOverLostNodes();
   void endJobsKeptBy(const std::string& lost);
   void acknowledge(const std::string& entry_id);

@@ -24,7 +24,7 @@ RecoveryReport recoverAfterRestart(sdk::Storage& storage, sdk::Runtime& runtime,
       // Accepted by this very start (stored a moment before the runner holds it, or held).
       if (!started_at.empty() && job->created_at >= started_at) continue;
       if (is_active && is_active(id)) continue;
-      JobLogger(storage, id).error("interrupted: dray stopped while this job was running; it was not resumed");
+      JobLogger(storage, id).error(std::string(kInterruptedLine) + "; it was not resumed");
       storage.flush();
       storage.setStatus(id, sdk::kStatusError);
       ++report.jobs_interrupted;

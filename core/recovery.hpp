@@ -8,6 +8,10 @@
 
 namespace dray::core {
 
+/// The log line of a job whose dray stopped under it (recovery, and the queue worker for the
+/// jobs this node took from the shared queue), before what became of it.
+inline constexpr const char* kInterruptedLine = "interrupted: dray stopped while this job was running";
+
 /// What start-up recovery found and fixed.
 struct RecoveryReport {
   std::size_t containers_removed = 0;
